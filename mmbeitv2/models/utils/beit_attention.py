@@ -1,0 +1,118 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .relative_position_bias import relative_position_index
+
+
+class BEiTAttention(nn.Module):
+    """Multi-head self-attention of BEiT, with q/v-only biases.
+
+    The k bias is a constant zero (spec §6.3): ``qkv`` has no bias tensor and
+    ``q_bias``/``v_bias`` are separate parameters, as in unilm and mmpretrain.
+
+    Two numerically equivalent paths: ``use_sdpa=True`` (default) calls
+    :func:`torch.nn.functional.scaled_dot_product_attention` with the
+    relative position bias as an additive float mask (the fused path of the
+    performance issue); ``use_sdpa=False`` spells out softmax(q k^T / sqrt(d)
+    + bias) v exactly as unilm does. A test checks they agree.
+
+    Args:
+        embed_dims (int): Token width C.
+        num_heads (int): Number of heads.
+        qkv_bias (bool): Whether to learn q and v biases. Defaults to True.
+        window_size (Sequence[int], optional): Patch grid; when given, this
+            layer owns a per-block relative position table (fine-tuning).
+            Defaults to None.
+        attn_drop_rate (float): Dropout on attention weights. Defaults to 0.
+        proj_drop_rate (float): Dropout after the projection. Defaults to 0.
+        use_sdpa (bool): Use the fused attention kernel. Defaults to True.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 qkv_bias: bool = True,
+                 window_size: Optional[Sequence[int]] = None,
+                 attn_drop_rate: float = 0.,
+                 proj_drop_rate: float = 0.,
+                 use_sdpa: bool = True) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dims = embed_dims // num_heads
+        self.scale = self.head_dims**-0.5
+        self.use_sdpa = use_sdpa
+        self.attn_drop_rate = attn_drop_rate
+        self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=False)
+        if qkv_bias:
+            self.q_bias = nn.Parameter(torch.zeros(embed_dims))
+            self.v_bias = nn.Parameter(torch.zeros(embed_dims))
+        else:
+            self.q_bias, self.v_bias = None, None
+        if window_size is not None:
+            # Per-block table (fine-tuning / segmentation layout, spec §3.1),
+            # named as in mmpretrain's BEiTAttention so weights move freely.
+            num_relative_distance = (2 * window_size[0] - 1) * (
+                2 * window_size[1] - 1) + 3
+            self.relative_position_bias_table = nn.Parameter(
+                torch.zeros(num_relative_distance, num_heads))
+            self.register_buffer('relative_position_index',
+                                 relative_position_index(window_size))
+        else:
+            self.relative_position_bias_table = None
+            self.relative_position_index = None
+        self.attn_drop = nn.Dropout(attn_drop_rate)
+        self.proj = nn.Linear(embed_dims, embed_dims)
+        self.proj_drop = nn.Dropout(proj_drop_rate)
+
+    def _own_rel_pos_bias(self) -> Optional[torch.Tensor]:
+        """This block's own table as (heads, N, N), or None."""
+        if self.relative_position_bias_table is None:
+            return None
+        n = self.relative_position_index.shape[0]
+        bias = self.relative_position_bias_table[
+            self.relative_position_index.view(-1)].view(n, n, -1)
+        return bias.permute(2, 0, 1)  # (heads, N, N)
+
+    def forward(self,
+                x: torch.Tensor,
+                rel_pos_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Args:
+            x (torch.Tensor): (B, N, C) tokens.
+            rel_pos_bias (torch.Tensor, optional): (heads, N, N) shared bias.
+
+        Returns:
+            torch.Tensor: (B, N, C).
+        """
+        B, N, C = x.shape
+        qkv_bias = None
+        if self.q_bias is not None:
+            qkv_bias = torch.cat((self.q_bias, torch.zeros_like(self.v_bias),
+                                  self.v_bias))
+        qkv = F.linear(x, self.qkv.weight, qkv_bias)
+        # (B, N, 3C) -> (3, B, heads, N, C/heads)
+        qkv = qkv.reshape(B, N, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+
+        bias = self._own_rel_pos_bias()
+        if rel_pos_bias is not None:
+            bias = rel_pos_bias if bias is None else bias + rel_pos_bias
+        if bias is not None:
+            bias = bias.unsqueeze(0).to(q.dtype)  # (1, heads, N, N)
+
+        if self.use_sdpa:
+            x = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias,
+                dropout_p=self.attn_drop_rate if self.training else 0.)
+        else:
+            attn = (q * self.scale) @ k.transpose(-2, -1)  # (B, h, N, N)
+            if bias is not None:
+                attn = attn + bias
+            attn = self.attn_drop(attn.softmax(dim=-1))
+            x = attn @ v
+        x = x.transpose(1, 2).reshape(B, N, C)  # (B, N, C)
+        return self.proj_drop(self.proj(x))
