@@ -1,2 +1,18 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
+from .amp import configure_amp
+from .atomic_local_backend import (AtomicLocalBackend, atomic_write_bytes,
+                                   atomic_write_text)
+from .checkpoint_safety import (install_checkpoint_safety, is_trusted,
+                                mmengine_safe_globals, trust_checkpoint)
+from .cli import describe_user_error, load_config, run_cli
+from .errors import CheckpointLoadError, NonFiniteLossError, UserInputError
 from .hooks import *  # noqa: F401,F403
+from .runner import SafeCheckpointRunner, build_runner
+
+__all__ = [
+    'configure_amp', 'AtomicLocalBackend', 'atomic_write_bytes',
+    'atomic_write_text', 'install_checkpoint_safety', 'is_trusted',
+    'mmengine_safe_globals', 'trust_checkpoint', 'describe_user_error',
+    'load_config', 'run_cli', 'CheckpointLoadError', 'NonFiniteLossError',
+    'UserInputError', 'SafeCheckpointRunner', 'build_runner'
+]

@@ -1,1 +1,4 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
+from .blockwise_mask_generator import BlockwiseMaskGenerator
+
+__all__ = ['BlockwiseMaskGenerator']

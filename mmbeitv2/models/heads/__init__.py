@@ -1,1 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
+from .mim_head import MIMHead
+from .per_layer_linear_cls_head import PerLayerLinearClsHead
+
+__all__ = ['MIMHead', 'PerLayerLinearClsHead']

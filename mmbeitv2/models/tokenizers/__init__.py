@@ -1,1 +1,13 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
+from .codebook_utils import codebook_stats, cosine_kmeans, l2norm
+from .norm_ema_quantizer import NormEMAVectorQuantizer
+from .teachers import (BaseTeacher, CLIPTeacher, EfficientNetLite0Teacher,
+                       TimmViTTeacher)
+from .vqkd import VQKDTokenizer
+from .vqkd_loading import load_tokenizer_checkpoint
+
+__all__ = [
+    'NormEMAVectorQuantizer', 'VQKDTokenizer', 'BaseTeacher', 'CLIPTeacher',
+    'TimmViTTeacher', 'EfficientNetLite0Teacher', 'codebook_stats',
+    'cosine_kmeans', 'l2norm', 'load_tokenizer_checkpoint'
+]

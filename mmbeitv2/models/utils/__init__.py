@@ -1,10 +1,10 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-from .beit_attention import BEiTAttention
+from .beit_attention import BEiTAttention, gather_tokens
 from .beit_block import BEiTBlock, Mlp
 from .relative_position_bias import (RelativePositionBias,
                                      relative_position_index)
 
 __all__ = [
     'BEiTAttention', 'BEiTBlock', 'Mlp', 'RelativePositionBias',
-    'relative_position_index'
+    'relative_position_index', 'gather_tokens'
 ]

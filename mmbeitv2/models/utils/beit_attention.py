@@ -1,12 +1,17 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 # Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .relative_position_bias import relative_position_index
+
+
+def gather_tokens(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Pick tokens per sample: (B, N, C), (B, M) long -> (B, M, C)."""
+    return x.gather(1, index[..., None].expand(-1, -1, x.shape[-1]))
 
 
 class BEiTAttention(nn.Module):
@@ -78,31 +83,62 @@ class BEiTAttention(nn.Module):
             self.relative_position_index.view(-1)].view(n, n, -1)
         return bias.permute(2, 0, 1)  # (heads, N, N)
 
-    def forward(self,
-                x: torch.Tensor,
-                rel_pos_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Args:
-            x (torch.Tensor): (B, N, C) tokens.
-            rel_pos_bias (torch.Tensor, optional): (heads, N, N) shared bias.
-
-        Returns:
-            torch.Tensor: (B, N, C).
-        """
+    def _qkv(self, x: torch.Tensor, query_index: Optional[torch.Tensor]
+             ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """q (B, heads, M, C/heads) and k, v (B, heads, N, C/heads); M = N
+        unless ``query_index`` picks the query tokens."""
         B, N, C = x.shape
         qkv_bias = None
         if self.q_bias is not None:
             qkv_bias = torch.cat((self.q_bias, torch.zeros_like(self.v_bias),
                                   self.v_bias))
-        qkv = F.linear(x, self.qkv.weight, qkv_bias)
-        # (B, N, 3C) -> (3, B, heads, N, C/heads)
-        qkv = qkv.reshape(B, N, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
+        if query_index is None:
+            qkv = F.linear(x, self.qkv.weight, qkv_bias)
+            # (B, N, 3C) -> (3, B, heads, N, C/heads)
+            qkv = qkv.reshape(B, N, 3, self.num_heads,
+                              -1).permute(2, 0, 3, 1, 4)
+            return qkv.unbind(0)
+        # Only the M query rows of the q projection are needed; k and v
+        # still see every token.
+        q = F.linear(
+            gather_tokens(x, query_index), self.qkv.weight[:C],
+            None if qkv_bias is None else qkv_bias[:C])
+        q = q.reshape(B, -1, self.num_heads, self.head_dims).transpose(1, 2)
+        kv = F.linear(x, self.qkv.weight[C:],
+                      None if qkv_bias is None else qkv_bias[C:])
+        # (B, N, 2C) -> (2, B, heads, N, C/heads)
+        kv = kv.reshape(B, N, 2, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        return (q, *kv.unbind(0))
+
+    def forward(self,
+                x: torch.Tensor,
+                rel_pos_bias: Optional[torch.Tensor] = None,
+                query_index: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Args:
+            x (torch.Tensor): (B, N, C) tokens.
+            rel_pos_bias (torch.Tensor, optional): (heads, N, N) shared bias.
+            query_index (torch.Tensor, optional): (B, M) long; compute the
+                outputs of these tokens only (keys and values still use all
+                N). Same numbers as gathering the full output, at a fraction
+                of the cost when later layers read only M tokens (e.g. the
+                masked ones in MIM). Defaults to None (all tokens).
+
+        Returns:
+            torch.Tensor: (B, N, C), or (B, M, C) with ``query_index``.
+        """
+        B, N, C = x.shape
+        q, k, v = self._qkv(x, query_index)
 
         bias = self._own_rel_pos_bias()
         if rel_pos_bias is not None:
             bias = rel_pos_bias if bias is None else bias + rel_pos_bias
         if bias is not None:
             bias = bias.unsqueeze(0).to(q.dtype)  # (1, heads, N, N)
+            if query_index is not None:
+                # rows of the queries: (1, h, N, N) -> (B, h, M, N)
+                bias = bias.expand(B, -1, -1, -1).gather(
+                    2, query_index[:, None, :, None].expand(
+                        -1, self.num_heads, -1, N))
 
         if self.use_sdpa:
             x = F.scaled_dot_product_attention(
@@ -114,5 +150,5 @@ class BEiTAttention(nn.Module):
                 attn = attn + bias
             attn = self.attn_drop(attn.softmax(dim=-1))
             x = attn @ v
-        x = x.transpose(1, 2).reshape(B, N, C)  # (B, N, C)
+        x = x.transpose(1, 2).reshape(B, -1, C)  # (B, N or M, C)
         return self.proj_drop(self.proj(x))

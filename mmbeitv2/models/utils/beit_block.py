@@ -7,7 +7,7 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn.bricks import DropPath
 from torch import nn
 
-from .beit_attention import BEiTAttention
+from .beit_attention import BEiTAttention, gather_tokens
 
 
 class Mlp(nn.Module):
@@ -87,9 +87,11 @@ class BEiTBlock(nn.Module):
         else:
             self.gamma_1, self.gamma_2 = None, None
 
-    def _forward(self, x: torch.Tensor,
-                 rel_pos_bias: Optional[torch.Tensor]) -> torch.Tensor:
-        y = self.attn(self.ln1(x), rel_pos_bias)
+    def _forward(self, x: torch.Tensor, rel_pos_bias: Optional[torch.Tensor],
+                 query_index: Optional[torch.Tensor]) -> torch.Tensor:
+        y = self.attn(self.ln1(x), rel_pos_bias, query_index)
+        if query_index is not None:
+            x = gather_tokens(x, query_index)  # (B, M, C)
         x = x + self.drop_path(y if self.gamma_1 is None else self.gamma_1 * y)
         y = self.ffn(self.ln2(x))
         x = x + self.drop_path(y if self.gamma_2 is None else self.gamma_2 * y)
@@ -97,18 +99,24 @@ class BEiTBlock(nn.Module):
 
     def forward(self,
                 x: torch.Tensor,
-                rel_pos_bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+                rel_pos_bias: Optional[torch.Tensor] = None,
+                query_index: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Args:
             x (torch.Tensor): (B, N, C).
             rel_pos_bias (torch.Tensor, optional): (heads, N, N) shared bias.
+            query_index (torch.Tensor, optional): (B, M) long; return only
+                these tokens' outputs, computed at their cost (attention
+                still reads all N tokens). For a last block whose consumers
+                read M < N tokens. Defaults to None (all tokens).
 
         Returns:
-            torch.Tensor: (B, N, C).
+            torch.Tensor: (B, N, C), or (B, M, C) with ``query_index``.
         """
         if self.with_cp and x.requires_grad:
             return cp.checkpoint(
-                self._forward, x, rel_pos_bias, use_reentrant=False)
-        return self._forward(x, rel_pos_bias)
+                self._forward, x, rel_pos_bias, query_index,
+                use_reentrant=False)
+        return self._forward(x, rel_pos_bias, query_index)
 
     def rescale_init_weight_(self, layer_id: int) -> None:
         """Divide ``attn.proj.weight`` and ``ffn``'s second linear by

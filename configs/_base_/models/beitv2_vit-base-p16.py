@@ -1,0 +1,67 @@
+# BEiT v2 ViT-B/16 masked image modeling with patch aggregation
+# (spec §2.1-§2.3). Values that must agree are declared once here; child
+# configs override the dict fields (a top-level variable is substituted
+# while this file is parsed, so redefining it in a child changes nothing).
+embed_dims = 768  # ViT-B width
+num_embed = 8192  # VQ-KD codebook size (spec §1.1)
+early_layers = 9  # patch tokens of the 9th of 12 blocks (spec §2.2)
+layer_scale_init_value = 0.1  # --layer_scale_init_value, base (1e-5 large)
+
+model = dict(
+    type='BEiTv2',
+    # Two views of one crop (spec §2.5): the model view with ImageNet
+    # mean/std; the tokenizer view in [0, 1] (the tokenizer maps it to
+    # [-1, 1] itself, contracts.md). Both are converted BGR -> RGB.
+    data_preprocessor=dict(
+        type='TwoNormDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        second_mean=[0., 0., 0.],
+        second_std=[255., 255., 255.],
+        to_rgb=True),
+    backbone=dict(
+        type='BEiTv2ViT',
+        arch='base',
+        img_size=224,
+        patch_size=16,
+        # (early, final) raw tokens, no norm: the neck owns the shared norm
+        out_indices=(early_layers - 1, 11),
+        out_type='raw',
+        final_norm=False,
+        with_mask_token=True,
+        use_shared_rel_pos_bias=True,  # one zero-init table (spec §2.1)
+        layer_scale_init_value=layer_scale_init_value,
+        drop_path_rate=0.,  # 0 for 300 epochs, 0.1 for 1600 (spec §2.6)
+        init_style='pretrain'),  # trunc N(0, .02) at +-1 sigma (spec §6.1)
+    neck=dict(
+        type='BEiTv2Neck',
+        arch='base',
+        num_layers=2,
+        early_layers=early_layers,
+        layer_scale_init_value=layer_scale_init_value,
+        drop_path_rate=0.),
+    head=dict(type='MIMHead', embed_dims=embed_dims, num_embed=num_embed),
+    # The frozen paper tokenizer vqkd_encoder_base_decoder_3x768x12_clip
+    # (spec §1.1, §1.7), in mmbeitv2 keys (convert the official file with
+    # tools/model_converters/vqkd_unilm_to_mmbeitv2.py). Its path is the ONE
+    # field `model.target_generator.init_cfg.checkpoint`, settable with
+    # --cfg-options. No teacher is built for tokens only.
+    target_generator=dict(
+        type='VQKDTokenizer',
+        encoder=dict(arch='base', img_size=224, patch_size=16),
+        decoder=dict(
+            arch=dict(
+                embed_dims=768,
+                num_layers=3,
+                num_heads=12,
+                feedforward_channels=3072),
+            img_size=14,
+            patch_size=1,
+            in_channels=32),
+        quantizer=dict(num_embed=num_embed, embed_dims=32),
+        decoder_out_dims=512,
+        teacher=None,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/vqkd_encoder_base_decoder_3x768x12_clip'
+            '_mmbeitv2.pth')))

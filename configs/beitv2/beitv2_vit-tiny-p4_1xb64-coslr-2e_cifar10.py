@@ -1,0 +1,100 @@
+# A small CPU BEiT v2 pretraining run on CIFAR-10 (32 px, patch 4 -> 8x8
+# patches) on top of the small VQ-KD tokenizer of
+# configs/vqkd/vqkd_vit-tiny-p4_1x128x4-effnet-lite0_1xb64-8e_cifar10.py
+# (K = 1024, same 8x8 grid). The primitive ImageNet config, shrunk.
+# Run (see README.md):
+#   python tools/train.py configs/beitv2/THIS_FILE \
+#       --cfg-options model.target_generator.init_cfg.checkpoint=CKPT
+_base_ = './beitv2_vit-base-p16_16xb128-coslr-300e_in1k.py'
+
+# 6 blocks of width 128; the aggregation branch takes the 4th block (the
+# base model takes the 9th of 12: 3 blocks before the end here too).
+arch = dict(embed_dims=128, num_layers=6, num_heads=4,
+            feedforward_channels=512)
+tokenizer_arch = dict(
+    embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512)
+
+model = dict(
+    backbone=dict(
+        arch=arch, img_size=32, patch_size=4, out_indices=(3, 5)),
+    neck=dict(arch=arch, early_layers=4),
+    head=dict(embed_dims=128, num_embed=1024),
+    target_generator=dict(
+        _delete_=True,
+        type='VQKDTokenizer',
+        encoder=dict(arch=tokenizer_arch, img_size=32, patch_size=4),
+        decoder=dict(
+            arch=dict(tokenizer_arch, num_layers=1),
+            img_size=8,
+            patch_size=1,
+            in_channels=32),
+        quantizer=dict(num_embed=1024, embed_dims=32),
+        decoder_out_dims=112,
+        teacher=None,
+        # the ONE tokenizer field (--cfg-options sets it)
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='work_dirs/vqkd_cifar/epoch_8.pth')))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='ColorJitter',
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.4,
+        hue=0.),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    # crop scale as the tokenizer's own training crops (0.35-1) rather than
+    # the official 0.2: a 6 px crop of a 32 px image carries little.
+    dict(
+        type='RandomResizedCropAndInterpolationWithTwoPic',
+        size=32,
+        second_size=32,
+        interpolation='bicubic',
+        second_interpolation='bicubic',
+        scale=(0.35, 1.0)),
+    # 26 of 64 patches (40.6%); min block 8 patches (the official 16 of
+    # 196 would be ~5 here).
+    dict(
+        type='BlockwiseMaskGenerator',
+        input_size=32,
+        patch_size=4,
+        num_masking_patches=26,
+        min_num_patches=8),
+    dict(type='PackInputs', algorithm_keys=['mask']),
+]
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    persistent_workers=True,
+    pin_memory=False,
+    dataset=dict(
+        _delete_=True,
+        type='CustomDataset',
+        data_root='data/cifar10/',
+        data_prefix='train',
+        pipeline=train_pipeline))
+
+# Short run: 2 epochs of 781 iterations, 1/4 epoch warmup.
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1e-6,
+        by_epoch=False,
+        begin=0,
+        end=200),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=1e-5,
+        by_epoch=True,
+        begin=0,
+        end=2,
+        convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=2)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+work_dir = './work_dirs/beitv2_cifar'

@@ -1,0 +1,187 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Load mmengine checkpoints on torch >= 2.6 without running code from them.
+
+torch >= 2.6 loads with ``weights_only=True``: only tensors, containers and
+allow-listed globals are unpickled. Every checkpoint mmengine saves also holds
+a few objects outside torch's default list (stack_notes #2, mmengine#1655),
+so resume, ``load_from`` and ``tools/test.py`` fail. The list below was found
+by saving real mmengine 0.10.7 checkpoints and running
+``torch.serialization.get_unsafe_globals_in_checkpoint`` on them:
+
+- ``mmengine.logging.HistoryBuffer`` (the message hub's scalars);
+- numpy arrays, dtypes and scalars (``_reconstruct``, ``ndarray``, ``dtype``,
+  ``scalar`` and the ``numpy.dtypes.*DType`` classes), under their numpy 1
+  (``numpy.core``) and numpy 2 (``numpy._core``) module names;
+- ``builtins.getattr``, which pickle protocol 2 uses for the
+  ``HistoryBuffer.min/max/mean/current`` methods a buffer keeps in its state.
+  The real ``getattr`` is never allowed (it would reach any attribute, e.g.
+  ``ndarray.tofile``): the name maps to :func:`_history_buffer_getattr`,
+  which only returns ``HistoryBuffer`` statistics methods.
+
+None of these runs code chosen by the file. A file that still fails raises a
+one-line :class:`CheckpointLoadError` naming the refused globals; a user who
+trusts the file can opt in for that file only (``--trust-checkpoint PATH`` or
+``MMBEITV2_TRUST_CHECKPOINTS``). There is no global switch.
+"""
+import os
+import os.path as osp
+import pickle
+from typing import Callable, List, Optional, Set, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer, print_log
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from .errors import CheckpointLoadError
+
+TRUST_ENV = 'MMBEITV2_TRUST_CHECKPOINTS'
+SafeGlobal = Union[Callable, Tuple[Callable, str]]
+
+_trusted: Set[str] = set()
+_original_local_loader: Optional[Callable] = None
+
+
+def _history_buffer_getattr(obj: object, name: str) -> Callable:
+    """Stand-in for ``builtins.getattr`` while unpickling a checkpoint.
+
+    Only ``HistoryBuffer.<statistics method>`` can be looked up, which is all
+    mmengine's pickles need.
+    """
+    allowed = set(HistoryBuffer._statistics_methods) | {
+        'min', 'max', 'mean', 'current'
+    }
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
+
+
+def mmengine_safe_globals() -> List[SafeGlobal]:
+    """The globals mmengine checkpoints need, for ``add_safe_globals``.
+
+    Returns:
+        list: Classes/functions, or ``(object, 'module.name')`` pairs where a
+        numpy version pickles the object under another name.
+    """
+    multiarray = np._core.multiarray if hasattr(np, '_core') \
+        else np.core.multiarray
+    safe: List[SafeGlobal] = [HistoryBuffer, np.ndarray, np.dtype]
+    for mod in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        safe.append((multiarray._reconstruct, f'{mod}._reconstruct'))
+        safe.append((multiarray.scalar, f'{mod}.scalar'))
+    dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25
+    if dtypes is not None:
+        safe += [
+            getattr(dtypes, name) for name in dir(dtypes)
+            if name.endswith('DType')
+        ]
+    safe.append((_history_buffer_getattr, 'builtins.getattr'))
+    return safe
+
+
+def trust_checkpoint(path: str) -> None:
+    """Allow full unpickling (``weights_only=False``) of one file.
+
+    Unpickling can run any code stored in the file: call this only for
+    checkpoints you made or fully trust.
+
+    Args:
+        path (str): The checkpoint file.
+    """
+    _trusted.add(osp.realpath(osp.expanduser(path)))
+    print_log(
+        f'Checkpoint {path} is trusted: it will be fully unpickled.',
+        logger='current')
+
+
+def is_trusted(path: str) -> bool:
+    """Whether ``path`` was trusted by :func:`trust_checkpoint` or listed in
+    the ``MMBEITV2_TRUST_CHECKPOINTS`` environment variable (paths separated
+    by ``os.pathsep``)."""
+    real = osp.realpath(osp.expanduser(path))
+    from_env = {
+        osp.realpath(osp.expanduser(p))
+        for p in os.environ.get(TRUST_ENV, '').split(os.pathsep) if p
+    }
+    return real in _trusted or real in from_env
+
+
+def _describe_failure(filename: str, exc: Exception) -> str:
+    """One line saying why ``filename`` did not load and what to do."""
+    text = str(exc)
+    if 'Unsupported global' in text or 'not an allowed global' in text:
+        try:
+            names = torch.serialization.get_unsafe_globals_in_checkpoint(
+                filename)
+        except Exception:  # noqa: BLE001 - only used to name the globals
+            names = ['(see torch message)']
+        return (f'checkpoint {filename} holds objects that safe loading '
+                f'refuses to unpickle ({", ".join(names)}); if you made it or '
+                'fully trust it, pass --trust-checkpoint ' + filename +
+                f' (or set {TRUST_ENV}={filename}), see README '
+                '"Checkpoint trust"')
+    first = next((ln for ln in text.splitlines() if ln.strip()), '')
+    return (f'{filename} is not a readable PyTorch checkpoint (truncated, '
+            f'corrupt or another format: {type(exc).__name__}: '
+            f'{first[:160]}); pass a .pth file written by torch.save / '
+            'mmengine, or re-download it')
+
+
+def load_from_local_safe(filename: str,
+                         map_location: Optional[Union[str, Callable]] = None
+                         ) -> dict:
+    """Replacement of mmengine's loader for local paths.
+
+    Loads with ``weights_only=True`` (the allow-list above) unless the file is
+    trusted, and turns every failure into a one-line
+    :class:`CheckpointLoadError`.
+
+    Args:
+        filename (str): Local path of the checkpoint.
+        map_location (str | Callable, optional): As :func:`torch.load`.
+            Defaults to None.
+
+    Returns:
+        dict: The loaded checkpoint.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise CheckpointLoadError(
+            f'checkpoint file not found: {filename}; check the path given to '
+            '--resume / load_from / tools/test.py')
+    trusted = is_trusted(filename)
+    try:
+        return torch.load(
+            filename, map_location=map_location, weights_only=not trusted)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError,
+            AttributeError, ImportError, KeyError) as exc:
+        raise CheckpointLoadError(_describe_failure(filename, exc)) from exc
+
+
+def install_checkpoint_safety() -> None:
+    """Allow-list mmengine's globals and route local checkpoint loading
+    through :func:`load_from_local_safe`. Idempotent.
+
+    Only mmengine's local-path scheme is replaced (``CheckpointLoader``'s
+    public ``register_scheme``); URLs keep mmengine's loader, which calls
+    ``torch.load`` with torch's default ``weights_only=True`` and so also
+    benefits from the allow-list.
+    """
+    global _original_local_loader
+    torch.serialization.add_safe_globals(mmengine_safe_globals())
+    current = CheckpointLoader._get_checkpoint_loader('/local/path')
+    if current is load_from_local_safe:
+        return
+    _original_local_loader = current
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_safe, force=True)
+
+
+def uninstall_checkpoint_safety() -> None:
+    """Give mmengine its own local loader back (for tests)."""
+    global _original_local_loader
+    if _original_local_loader is not None:
+        CheckpointLoader.register_scheme(
+            prefixes='', loader=_original_local_loader, force=True)
+        _original_local_loader = None

@@ -1,0 +1,230 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_vqkd.py  # noqa: E501
+import math
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+from einops import rearrange
+from mmengine.model import BaseModel
+from torch import nn
+
+from mmbeitv2.registry import MODELS
+from .codebook_utils import codebook_stats
+from .vqkd_loading import load_tokenizer_checkpoint
+
+# Encoder/decoder: fine-tune-style ViT, abs pos-embed, no layer scale
+# (spec §1.1).
+VIT_DEFAULTS = dict(
+    type='BEiTv2ViT',
+    use_abs_pos_emb=True,
+    use_shared_rel_pos_bias=False,
+    use_rel_pos_bias=False,
+    layer_scale_init_value=0.,
+    init_style='finetune',
+    out_type='raw')
+
+
+def _task_layer(in_dims: int, out_dims: int) -> nn.Sequential:
+    """Linear -> Tanh -> Linear (``encode/decode_task_layer``, spec §1.1)."""
+    return nn.Sequential(
+        nn.Linear(in_dims, in_dims), nn.Tanh(), nn.Linear(in_dims, out_dims))
+
+
+@MODELS.register_module()
+class VQKDTokenizer(BaseModel):
+    """The BEiT v2 visual tokenizer, trained by vector-quantized knowledge
+    distillation (https://arxiv.org/abs/2208.06366).
+
+    ``encode`` (ViT encoder -> ``encoder_norm`` on the patch tokens ->
+    ``encode_task_layer`` in fp32) -> ``quantize``
+    (:class:`NormEMAVectorQuantizer`) -> ``decode`` (ViT decoder on the
+    (B, D, H, W) code map -> ``decoder_norm`` -> ``decode_task_layer``) ->
+    cosine loss against a frozen teacher + commitment loss (spec §1.1-§1.4).
+
+    Input contract: ``images`` are float RGB in **[0, 1]** at the tokenizer's
+    resolution; they are mapped to [-1, 1] with ``x * 2 - 1`` (the official
+    ``x * 255 / 127.5 - 1``). The range is asserted on the first batch.
+
+    The teacher is **not** a registered sub-module: it is kept in a plain
+    list, so it is never in ``state_dict()``, ``parameters()`` or the
+    optimizer; ``_apply`` moves it with the model (``.to()``, ``.cuda()``).
+    With ``teacher=None`` (a frozen target generator) nothing is built for
+    it and only ``get_tokens``/``predict`` work; the decoder is still built
+    so that tokenizer checkpoints load strictly (spec §1.7).
+
+    Checkpoint = encoder, ``encoder_norm`` (official ``encoder.fc_norm``),
+    ``encode_task_layer``, ``quantize`` (``initted`` = 1), decoder,
+    ``decoder_norm``, ``decode_task_layer``. Give
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` to load one
+    strictly in ``init_weights`` (k-means never re-runs).
+
+    Args:
+        encoder (dict): ``BEiTv2ViT`` kwargs overriding ``VIT_DEFAULTS``.
+        decoder (dict): Same for the decoder (``img_size`` = the patch grid,
+            ``patch_size=1``, ``in_channels`` = code dim).
+        quantizer (dict): :class:`NormEMAVectorQuantizer` kwargs.
+        decoder_out_dims (int): Teacher feature width (512 CLIP, 768 DINO).
+            Defaults to 512.
+        teacher (dict, optional): Teacher config; None for tokens only.
+            Defaults to None.
+        data_preprocessor (dict, optional): Must give [0, 1] RGB.
+            Defaults to None.
+        init_cfg (dict, optional): Defaults to None.
+    """
+
+    def __init__(self,
+                 encoder: dict,
+                 decoder: dict,
+                 quantizer: dict,
+                 decoder_out_dims: int = 512,
+                 teacher: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.encoder = MODELS.build({**VIT_DEFAULTS, **encoder})
+        self.decoder = MODELS.build({**VIT_DEFAULTS, **decoder})
+        enc_dims, dec_dims = self.encoder.embed_dims, self.decoder.embed_dims
+        self.quantize = MODELS.build(
+            dict(type='NormEMAVectorQuantizer', **quantizer))
+        code_dims = self.quantize.codebook_dim
+        # The official fc_norm, applied per patch token (no mean).
+        self.encoder_norm = nn.LayerNorm(enc_dims, eps=1e-6)
+        self.decoder_norm = nn.LayerNorm(dec_dims, eps=1e-6)
+        self.encode_task_layer = _task_layer(enc_dims, code_dims)
+        self.decode_task_layer = _task_layer(dec_dims, decoder_out_dims)
+        self._teacher: List[nn.Module] = []
+        if teacher is not None:
+            self._teacher.append(MODELS.build(teacher))
+        self._range_checked = False
+
+    @property
+    def teacher(self) -> Optional[nn.Module]:
+        return self._teacher[0] if self._teacher else None
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        if self._teacher:
+            self._teacher[0]._apply(fn, *args, **kwargs)
+        return self
+
+    def init_weights(self) -> None:
+        """Official init (spec §1.1), or a strict checkpoint load."""
+        if self.init_cfg is not None and \
+                self.init_cfg.get('type') == 'Pretrained':
+            load_tokenizer_checkpoint(self, self.init_cfg['checkpoint'],
+                                      self.init_cfg.get('prefix', ''))
+            self._is_init = True
+            return
+        super().init_weights()  # encoder/decoder: BEiTv2ViT.init_weights
+        for m in (*self.encode_task_layer, *self.decode_task_layer):
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=.02, a=-2., b=2.)
+                nn.init.zeros_(m.bias)
+        self._is_init = True
+
+    def _to_signed(self, images: torch.Tensor) -> torch.Tensor:
+        """[0, 1] -> [-1, 1]; range asserted once (contracts.md)."""
+        if not self._range_checked:
+            lo, hi = images.min().item(), images.max().item()
+            assert lo >= -1e-3 and hi <= 1 + 1e-3, (
+                f'VQKDTokenizer expects images in [0, 1], got [{lo}, {hi}]; '
+                'use a data preprocessor with mean=0, std=255')
+            self._range_checked = True
+        return images * 2 - 1
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H*p, W*p) in [0, 1] -> (B, D, H, W) pre-quantizer map."""
+        x = self.encoder(self._to_signed(images))[0]  # (B, 1+N, C)
+        x = self.encoder_norm(x[:, 1:])  # (B, N, C)
+        # encode_task_layer runs in fp32 (spec §1.1).
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            w = self.encode_task_layer[-1].weight
+            x = self.encode_task_layer(x.type_as(w))  # (B, N, D)
+        h = int(math.sqrt(x.shape[1]))
+        return rearrange(x, 'b (h w) d -> b d h w', h=h)
+
+    def decode(self, z_q: torch.Tensor) -> torch.Tensor:
+        """(B, D, H, W) codes -> (B, N, decoder_out_dims)."""
+        x = self.decoder(z_q)[0]  # (B, 1+N, C)
+        return self.decode_task_layer(self.decoder_norm(x[:, 1:]))
+
+    @staticmethod
+    def rec_loss(rec: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """mean(1 - cos(rec, target)) over tokens (spec §1.4)."""
+        target = target / target.norm(dim=-1, keepdim=True)
+        rec = rec / rec.norm(dim=-1, keepdim=True)
+        return (1 - (target * rec).sum(-1)).mean()
+
+    @torch.no_grad()
+    def get_tokens(self, images: torch.Tensor) -> torch.Tensor:
+        """Code ids, never updating anything (no k-means, no EMA).
+
+        Args:
+            images (torch.Tensor): (B, 3, H*p, W*p) in [0, 1].
+
+        Returns:
+            torch.Tensor: (B, H*W) long ids, raster order.
+        """
+        _, _, idx = self.quantize(self.encode(images), update=False)
+        return idx.view(images.shape[0], -1)
+
+    def loss(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """VQ-KD losses; ``loss = loss_rec + loss_commit`` (spec §1.4)."""
+        if self.teacher is None:
+            raise RuntimeError('VQKDTokenizer built without a teacher '
+                               '(tokens-only mode) cannot compute a loss')
+        z_e = self.encode(images)
+        z_q, loss_commit, idx = self.quantize(z_e)
+        rec = self.decode(z_q)
+        target = self.teacher(images, tuple(z_e.shape[-2:]))
+        stats = codebook_stats(
+            torch.bincount(idx, minlength=self.quantize.num_tokens))
+        # Logged only: no "loss" in the names (mmengine sums those).
+        return dict(
+            loss_rec=self.rec_loss(rec.float(), target.float()),
+            loss_commit=loss_commit,
+            batch_code_usage=torch.tensor(stats['usage']),
+            batch_perplexity=torch.tensor(stats['perplexity']))
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor) -> List[dict]:
+        """Per image: ``tokens`` (H*W, ) and, with a teacher,
+        ``rec_cos_distance`` (1 - cos averaged over its tokens)."""
+        z_e = self.encode(images)
+        z_q, _, idx = self.quantize(z_e, update=False)
+        tokens = idx.view(images.shape[0], -1)
+        outs = [dict(tokens=t.cpu()) for t in tokens]
+        if self.teacher is not None:
+            rec = self.decode(z_q).float()
+            target = self.teacher(images, tuple(z_e.shape[-2:])).float()
+            cos = torch.cosine_similarity(rec, target, dim=-1)  # (B, N)
+            for out, d in zip(outs, (1 - cos).mean(dim=1)):
+                out['rec_cos_distance'] = float(d)
+        return outs
+
+    def forward(self,
+                inputs: Union[torch.Tensor, List[torch.Tensor]],
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor'):
+        """mmengine entry: ``'loss'`` -> loss dict, ``'predict'`` -> list of
+        dicts, ``'tensor'`` -> (B, H*W) tokens."""
+        if isinstance(inputs, (list, tuple)):
+            inputs = inputs[0]
+        if mode == 'loss':
+            return self.loss(inputs)
+        if mode == 'predict':
+            return self.predict(inputs)
+        if mode == 'tensor':
+            return self.get_tokens(inputs)
+        raise RuntimeError(f'VQKDTokenizer: invalid mode "{mode}"')
+
+    def train(self, mode: bool = True) -> 'VQKDTokenizer':
+        super().train(mode)
+        if self._teacher:
+            self._teacher[0].train(False)
+        return self
+
+    def no_weight_decay_keys(self) -> Tuple[str, ...]:
+        """Official no-decay names besides biases/1-D (spec §1.6)."""
+        return ('cls_token', 'pos_embed')

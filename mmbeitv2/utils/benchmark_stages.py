@@ -1,0 +1,254 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Models and batches of the three training stages, for mmbeitv2 and for
+mmpretrain at the same math (``tools/analysis_tools/benchmark_train.py``).
+
+Both sides get the same arch, image size, batch, masks, random init and
+AdamW; each builder returns a :class:`Side` whose ``loss(batch)`` is one
+training forward. The reference side is built in the ``mmpretrain`` scope.
+"""
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+import torch
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from mmbeitv2.registry import MODELS
+
+__all__ = ['Side', 'arch_settings', 'num_masked_patches', 'make_batch',
+           'build_sides']
+
+# The paper's tokenizer ("the base tokenizer"): ViT-B/16 encoder, 8192x32
+# codebook, 3-layer decoder (spec §1.1), whatever the student arch is.
+TOKENIZER_ARCH = 'base'
+NUM_EMBED, CODE_DIM = 8192, 32
+
+
+@dataclass
+class Side:
+    """One model of the comparison: ``loss(batch)`` -> dict of tensors."""
+    name: str
+    model: nn.Module
+    loss: Callable[[Dict], Dict[str, torch.Tensor]]
+    lr: float
+
+
+def arch_settings(arch: str) -> dict:
+    """``BEiTv2ViT.arch_zoo`` entry; mmpretrain gets the same dict (its own
+    ``'small'`` BEiT preset is a different, 768-wide model)."""
+    from mmbeitv2.models.backbones.beitv2_vit import BEiTv2ViT
+    return dict(BEiTv2ViT.arch_zoo[arch])
+
+
+def num_masked_patches(img_size: int, patch_size: int = 16) -> int:
+    """75 of the 14x14 patches (spec §2.4), scaled with the grid."""
+    n = (img_size // patch_size)**2
+    return max(1, round(n * 75 / 196))
+
+
+def make_batch(stage: str, batch_size: int, img_size: int,
+               device: torch.device, seed: int) -> Dict:
+    """Random inputs: model view (normal), tokenizer view in [0, 1], masks
+    with exactly :func:`num_masked_patches` per image, class labels."""
+    g = torch.Generator().manual_seed(seed)
+    shape = (batch_size, 3, img_size, img_size)
+    batch = dict(
+        images=torch.randn(shape, generator=g).to(device),
+        images01=torch.rand(shape, generator=g).to(device))
+    if stage == 'pretrain':
+        hw = img_size // 16
+        m = num_masked_patches(img_size)
+        order = torch.rand(batch_size, hw * hw, generator=g).argsort(1)
+        mask = torch.zeros(batch_size, hw * hw, dtype=torch.bool)
+        mask.scatter_(1, order[:, :m], True)
+        batch['mask'] = mask.to(device)  # (B, N)
+        batch['num_masked'] = m
+        batch['data_samples'] = [
+            DataSample().set_mask(mk.view(hw, hw)) for mk in batch['mask']
+        ]
+    elif stage == 'finetune':
+        labels = torch.randint(0, 1000, (batch_size, ), generator=g)
+        batch['data_samples'] = [
+            DataSample().set_gt_label(int(y)) for y in labels
+        ]
+    return batch
+
+
+def _tokenizer_cfg(img_size: int, teacher: Optional[dict]) -> dict:
+    grid = img_size // 16
+    return dict(
+        type='VQKDTokenizer',
+        encoder=dict(arch=TOKENIZER_ARCH, img_size=img_size, patch_size=16),
+        decoder=dict(
+            arch=arch_settings('base') | dict(num_layers=3),
+            img_size=grid,
+            patch_size=1,
+            in_channels=CODE_DIM),
+        # random unit codebook: no k-means inside the timed steps
+        quantizer=dict(
+            num_embed=NUM_EMBED, embed_dims=CODE_DIM,
+            kmeans_init=teacher is not None),
+        decoder_out_dims=512,
+        teacher=teacher)
+
+
+def _pretrain_ours(arch: dict, img_size: int, opts: dict) -> Side:
+    from .benchmark_fast_mim import fast_mim_loss
+    L = arch['num_layers']
+    early = L - 3  # 9 of 12 (spec §2.2)
+    model = MODELS.build(
+        dict(
+            type='BEiTv2',
+            backbone=dict(
+                type='BEiTv2ViT', arch=arch, img_size=img_size,
+                out_indices=[early - 1, L - 1], out_type='raw',
+                final_norm=False, layer_scale_init_value=0.1,
+                with_mask_token=True, use_sdpa=opts['sdpa'],
+                with_cp=opts['with_cp']),
+            neck=dict(
+                type='BEiTv2Neck', arch=arch, num_layers=2,
+                early_layers=early, layer_scale_init_value=0.1,
+                use_sdpa=opts['sdpa']),
+            head=dict(type='MIMHead', embed_dims=arch['embed_dims'],
+                      num_embed=NUM_EMBED),
+            target_generator=_tokenizer_cfg(img_size, None)))
+
+    def loss(b: Dict) -> Dict[str, torch.Tensor]:
+        if opts['fast_mim']:
+            return fast_mim_loss(model, b['images'], b['images01'],
+                                 b['mask'], b['num_masked'])
+        return model.loss([b['images'], b['images01']], b['data_samples'])
+
+    return Side('mmbeitv2', model, loss, lr=1.5e-3)
+
+
+def _pretrain_ref(arch: dict, img_size: int, opts: dict) -> Side:
+    L = arch['num_layers']
+    vqkd_encoder = dict(
+        arch=arch_settings(TOKENIZER_ARCH), img_size=img_size,
+        patch_size=16, out_indices=-1, norm_cfg=dict(type='LN', eps=1e-6),
+        final_norm=True, out_type='featmap', use_abs_pos_emb=True,
+        use_rel_pos_bias=False, use_shared_rel_pos_bias=False,
+        layer_scale_init_value=0.)
+    # mmpretrain's beitv2_beit-base-p16_8xb256-amp-coslr-300e_in1k model
+    model = PRETRAIN_MODELS.build(
+        dict(
+            type='BEiT',
+            backbone=dict(
+                type='BEiTPretrainViT', arch=arch, img_size=img_size,
+                out_indices=[-4, -1], final_norm=False, out_type='raw',
+                layer_scale_init_value=0.1, init_cfg=[
+                    dict(type='TruncNormal', std=0.02, layer='Linear'),
+                    dict(type='TruncNormal', std=0.02, layer='Conv2d'),
+                    dict(type='Constant', layer='LayerNorm', val=1.0,
+                         bias=0.0)]),
+            neck=dict(
+                type='BEiTV2Neck', num_layers=2, early_layers=L - 3,
+                backbone_arch=arch | dict(depth=L),
+                layer_scale_init_value=0.1),
+            head=dict(
+                type='BEiTV2Head', embed_dims=arch['embed_dims'],
+                num_embed=NUM_EMBED, loss=dict(type='CrossEntropyLoss')),
+            target_generator=dict(
+                type='VQKD', encoder_config=vqkd_encoder,
+                num_embed=NUM_EMBED, embed_dims=CODE_DIM,
+                quantize_kmeans_init=False)))
+    if opts['ref_tokenizer_eval']:
+        model.target_generator.eval().requires_grad_(False)
+
+    def loss(b: Dict) -> Dict[str, torch.Tensor]:
+        if opts['ref_tokenizer_eval']:
+            model.target_generator.eval()
+        return model.loss([b['images'], b['images01']], b['data_samples'])
+
+    return Side('mmpretrain', model, loss, lr=1.5e-3)
+
+
+def _finetune_cfg(backbone: dict, embed_dims: int) -> dict:
+    return dict(
+        type='ImageClassifier',
+        backbone=backbone,
+        head=dict(
+            type='LinearClsHead', num_classes=1000, in_channels=embed_dims,
+            loss=dict(type='CrossEntropyLoss')))
+
+
+def _finetune_ours(arch: dict, img_size: int, opts: dict) -> Side:
+    model = MODELS.build(
+        _finetune_cfg(
+            dict(type='BEiTv2ViT', arch=arch, img_size=img_size,
+                 out_type='avg_featmap', use_rel_pos_bias=True,
+                 use_shared_rel_pos_bias=False, init_style='finetune',
+                 layer_scale_init_value=0.1, drop_path_rate=0.1,
+                 use_sdpa=opts['sdpa'], with_cp=opts['with_cp']),
+            arch['embed_dims']))
+    return Side('mmbeitv2', model,
+                lambda b: model.loss(b['images'], b['data_samples']),
+                lr=5e-4)
+
+
+def _finetune_ref(arch: dict, img_size: int, opts: dict) -> Side:
+    model = PRETRAIN_MODELS.build(
+        _finetune_cfg(
+            dict(type='BEiTViT', arch=arch, img_size=img_size,
+                 out_type='avg_featmap', final_norm=False,
+                 use_rel_pos_bias=True, use_shared_rel_pos_bias=False,
+                 layer_scale_init_value=0.1, drop_path_rate=0.1),
+            arch['embed_dims']))
+    return Side('mmpretrain', model,
+                lambda b: model.loss(b['images'], b['data_samples']),
+                lr=5e-4)
+
+
+def _vqkd_ours(arch: dict, img_size: int, opts: dict) -> Side:
+    # Teacher included: open_clip ViT-B/16 image tower, random init
+    # (pretrained=None, no download), frozen, forward only.
+    cfg = _tokenizer_cfg(
+        img_size, dict(type='CLIPTeacher', model_name='ViT-B-16',
+                       pretrained=None))
+    cfg['encoder'] = dict(arch=arch, img_size=img_size, patch_size=16,
+                          use_sdpa=opts['sdpa'], with_cp=opts['with_cp'])
+    model = MODELS.build(cfg)
+    return Side('mmbeitv2', model, lambda b: model.loss(b['images01']),
+                lr=2e-4)
+
+
+_BUILDERS = dict(
+    pretrain=(_pretrain_ours, _pretrain_ref),
+    finetune=(_finetune_ours, _finetune_ref),
+    vqkd=(_vqkd_ours, None))
+
+
+def build_sides(stage: str, arch: str, img_size: int, device: torch.device,
+                opts: dict, with_ref: bool = True) -> List[Side]:
+    """Build, init and move both models of ``stage`` (the reference only
+    where mmpretrain has one: not for VQ-KD training).
+
+    Args:
+        stage (str): ``'pretrain'``, ``'finetune'`` or ``'vqkd'``.
+        arch (str): ``BEiTv2ViT.arch_zoo`` key, e.g. ``'small'``.
+        img_size (int): Input size.
+        device (torch.device): Where to put the models.
+        opts (dict): ``sdpa``, ``with_cp``, ``fast_mim`` and
+            ``ref_tokenizer_eval`` switches.
+        with_ref (bool): Build the mmpretrain model too. Defaults to True.
+
+    Returns:
+        list[Side]: mmbeitv2 first.
+    """
+    ours, ref = _BUILDERS[stage]
+    settings = arch_settings(arch)
+    sides = []
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmbeitv2'):
+        sides.append(ours(settings, img_size, opts))
+    if ref is not None and with_ref:
+        torch.manual_seed(0)
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            sides.append(ref(settings, img_size, opts))
+    for side in sides:
+        side.model.init_weights()
+        side.model.to(device).train()
+    return sides

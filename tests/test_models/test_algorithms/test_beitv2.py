@@ -1,0 +1,213 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+import copy
+import math
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.structures import DataSample
+
+from mmbeitv2.registry import MODELS
+from mmbeitv2.utils import register_all_modules
+
+register_all_modules()
+
+ROOT = osp.join(osp.dirname(__file__), '..', '..', '..')
+ARCH = dict(embed_dims=64, num_layers=4, num_heads=2, feedforward_channels=128)
+TOK_ARCH = dict(
+    embed_dims=32, num_layers=1, num_heads=2, feedforward_channels=64)
+K = 32
+
+
+def tiny_cfg():
+    return dict(
+        type='BEiTv2',
+        data_preprocessor=dict(
+            type='TwoNormDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            second_mean=[0., 0., 0.],
+            second_std=[255., 255., 255.],
+            to_rgb=True),
+        backbone=dict(
+            type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
+            out_indices=(2, 3), out_type='raw', final_norm=False,
+            with_mask_token=True, use_shared_rel_pos_bias=True,
+            layer_scale_init_value=0.1),
+        neck=dict(type='BEiTv2Neck', arch=ARCH, early_layers=3),
+        head=dict(type='MIMHead', embed_dims=64, num_embed=K),
+        target_generator=dict(
+            type='VQKDTokenizer',
+            encoder=dict(arch=TOK_ARCH, img_size=32, patch_size=8),
+            decoder=dict(arch=TOK_ARCH, img_size=4, patch_size=1,
+                         in_channels=16),
+            quantizer=dict(num_embed=K, embed_dims=16, kmeans_init=False),
+            decoder_out_dims=32))
+
+
+def build_model():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg())
+    model.init_weights()
+    return model
+
+
+def batch(b=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    imgs = torch.randint(0, 256, (b, 3, 32, 32), generator=g,
+                         dtype=torch.uint8)
+    samples = []
+    for i in range(b):
+        mask = np.zeros((4, 4), bool)
+        mask.flat[[(i + j * 3) % 16 for j in range(6)]] = True
+        ds = DataSample()
+        ds.set_field(mask, 'mask')  # numpy, as PackInputs leaves it
+        samples.append(ds)
+    return dict(inputs=[imgs, imgs.clone()], data_samples=samples)
+
+
+def tokenizer_state(model):
+    return {k: v.clone() for k, v in
+            model.target_generator.state_dict().items()}
+
+
+def build_wrapper(model):
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/beitv2/'
+                 'beitv2_vit-tiny-p4_1xb64-coslr-2e_cifar10.py'))
+    wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
+    return build_optim_wrapper(model, wrapper_cfg)
+
+
+def test_one_step_keeps_tokenizer_frozen():
+    model = build_model()
+    model.train()
+    tok = model.target_generator
+    assert not tok.training and model.backbone.training
+    assert all(not p.requires_grad for p in tok.parameters())
+    before = tokenizer_state(model)
+    backbone_before = model.backbone.layers[0].attn.qkv.weight.clone()
+    wrapper = build_wrapper(model)
+
+    data = model.data_preprocessor(batch(), training=True)
+    # views: model view ImageNet-normalised, tokenizer view in [0, 1]
+    assert data['inputs'][1].min() >= 0 and data['inputs'][1].max() <= 1
+    assert data['inputs'][0].min() < -1
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_mim', 'loss_mim_agg', 'acc_mim',
+                           'acc_mim_agg', 'acc_mim_majority'}
+    # near-uniform logits at init: CE ~ log K for both branches
+    for key in ('loss_mim', 'loss_mim_agg'):
+        assert losses[key].item() == pytest.approx(math.log(K), abs=0.3)
+    loss, log_vars = model.parse_losses(losses)
+    torch.testing.assert_close(loss,
+                               losses['loss_mim'] + losses['loss_mim_agg'])
+    wrapper.update_params(loss)
+
+    # the student moved, the tokenizer did not (every tensor, bit-exact)
+    assert not torch.equal(model.backbone.layers[0].attn.qkv.weight,
+                           backbone_before)
+    after = tokenizer_state(model)
+    assert before.keys() == after.keys()
+    for key in before:
+        assert torch.equal(before[key], after[key]), key
+    assert all(p.grad is None for p in tok.parameters())
+    assert not tok.training
+    # tokenizer parameters are not in the optimizer at all
+    in_opt = {id(p) for group in wrapper.optimizer.param_groups
+              for p in group['params']}
+    assert not any(id(p) in in_opt for p in tok.parameters())
+    trainable = [p for n, p in model.named_parameters()
+                 if not n.startswith('target_generator.')]
+    assert all(id(p) in in_opt for p in trainable)
+
+
+def test_official_weight_decay_groups():
+    """No decay on pos_embed/cls_token, ndim <= 1 and biases; mask_token,
+    the shared rel-pos table and the MIM head weight are decayed (spec
+    §2.6, §6.11)."""
+    model = build_model()
+    wrapper = build_wrapper(model)
+    names = {id(p): n for n, p in model.named_parameters()}
+    wd = {names[id(g['params'][0])]: g['weight_decay']
+          for g in wrapper.optimizer.param_groups}
+    lr = {g['lr'] for g in wrapper.optimizer.param_groups}
+    assert len(lr) == 1  # no layer-wise lr decay in pretraining
+    decayed = {n for n, v in wd.items() if v > 0}
+    assert {'backbone.mask_token',
+            'backbone.rel_pos_bias.relative_position_bias_table',
+            'head.cls_head.weight', 'backbone.layers.0.attn.qkv.weight',
+            'backbone.patch_embed.projection.weight',
+            'neck.patch_aggregation.0.ffn.layers.1.weight'} <= decayed
+    for n, v in wd.items():
+        p = dict(model.named_parameters())[n]
+        if p.ndim <= 1 or n.endswith('cls_token'):
+            assert v == 0, n
+
+
+def test_train_mode_keeps_tokenizer_in_eval():
+    model = build_model()
+    model.train()
+    assert not model.target_generator.training
+    assert model.neck.training and model.head.training
+    model.eval()
+    assert not model.target_generator.training
+
+
+def test_loss_only_sees_masked_targets_and_agg_branch_inputs():
+    model = build_model().eval()
+    data = model.data_preprocessor(batch(), training=False)
+    with torch.no_grad():
+        ref = model(**data, mode='loss')
+        # the final block's patch outputs reach only the final branch
+        handle = model.backbone.layers[-1].register_forward_hook(
+            lambda m, i, o: torch.cat(
+                [o[:, :1], o[:, 1:] + torch.randn_like(o[:, 1:])], 1))
+        got = model(**data, mode='loss')
+        handle.remove()
+        torch.testing.assert_close(got['loss_mim_agg'],
+                                   ref['loss_mim_agg'], rtol=0, atol=0)
+        assert (got['loss_mim'] - ref['loss_mim']).abs() > 1e-4
+        # ... its [CLS] reaches the aggregation branch
+        handle = model.backbone.layers[-1].register_forward_hook(
+            lambda m, i, o: torch.cat(
+                [o[:, :1] + torch.randn_like(o[:, :1]), o[:, 1:]], 1))
+        got = model(**data, mode='loss')
+        handle.remove()
+        torch.testing.assert_close(got['loss_mim'], ref['loss_mim'],
+                                   rtol=0, atol=0)
+        assert (got['loss_mim_agg'] - ref['loss_mim_agg']).abs() > 1e-6
+        # the early (3rd) block's patch tokens reach the aggregation branch
+        handle = model.backbone.layers[2].register_forward_hook(
+            lambda m, i, o: torch.cat(
+                [o[:, :1], o[:, 1:] + torch.randn_like(o[:, 1:])], 1))
+        got = model(**data, mode='loss')
+        handle.remove()
+        assert (got['loss_mim_agg'] - ref['loss_mim_agg']).abs() > 1e-4
+        # targets at unmasked positions do not matter
+        tok = model.target_generator
+        real = tok.get_tokens
+        mask = torch.stack([torch.as_tensor(d.mask).flatten()
+                            for d in data['data_samples']])
+
+        def fake_tokens(images):
+            t = real(images)
+            return torch.where(mask, t, (t + 7) % K)
+
+        tok.get_tokens = fake_tokens
+        got = model(**data, mode='loss')
+        del tok.get_tokens
+        for key in ref:
+            torch.testing.assert_close(got[key], ref[key], rtol=0, atol=0)
+
+
+def test_grid_mismatch_is_reported():
+    model = build_model()
+    data = model.data_preprocessor(batch(), training=False)
+    for ds in data['data_samples']:
+        ds.set_field(np.zeros((2, 2), bool), 'mask')
+    with pytest.raises(ValueError, match='tokenizer grid'):
+        model(**data, mode='loss')

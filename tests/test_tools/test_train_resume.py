@@ -1,0 +1,130 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""``tools/train.py`` killed with SIGKILL mid-run, then ``--resume auto``."""
+import importlib.util
+import os
+import os.path as osp
+import signal
+import sys
+import time
+
+import pytest
+import torch
+from tiny_run_utils import REPO, start_train, write_config
+
+MAX_ITERS = 6
+KILL_AFTER = 2  # kill once iter_2.pth is the latest checkpoint
+
+
+def _load(path: str) -> dict:
+    # weights_only=True with the allow-list: the same path resume takes.
+    from mmbeitv2.engine import install_checkpoint_safety
+    install_checkpoint_safety()
+    return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def _latest(work_dir: str) -> str:
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return ''
+    with open(pointer) as f:
+        return f.read().strip()
+
+
+def _adamw_steps(ckpt: dict) -> set:
+    return {
+        int(state['step'])
+        for state in ckpt['optimizer']['state'].values()
+    }
+
+
+@pytest.mark.integration
+def test_sigkill_then_resume_auto_then_test(tmp_path):
+    tmp = str(tmp_path)
+    config = write_config(tmp, max_iters=MAX_ITERS, sleep=0.1)
+    work_dir = osp.join(tmp, 'work')
+
+    proc = start_train(tmp, config, work_dir)
+    deadline = time.time() + 120
+    target = osp.join(work_dir, f'iter_{KILL_AFTER}.pth')
+    while _latest(work_dir) != target:
+        assert proc.poll() is None, 'training ended before it was killed'
+        assert time.time() < deadline, 'no checkpoint appeared in time'
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert not osp.exists(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
+    # What the killed run left: the kill came mid-run, at iter >= 2.
+    killed_at = int(osp.basename(_latest(work_dir))[5:-4])
+    assert KILL_AFTER <= killed_at < MAX_ITERS
+    before = _load(_latest(work_dir))
+    assert before['meta']['iter'] == killed_at
+
+    proc = start_train(tmp, config, work_dir, '--resume')
+    assert proc.wait(timeout=180) == 0
+    final = _load(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
+    assert _latest(work_dir) == osp.join(work_dir, f'iter_{MAX_ITERS}.pth')
+
+    # Same iteration count as an uninterrupted run.
+    assert final['meta']['iter'] == MAX_ITERS
+    # RuntimeInfoHook records the 0-based index of the running iteration.
+    assert final['message_hub']['runtime_info']['iter'] == MAX_ITERS - 1
+    # The resumed run did not restart: it saved no checkpoint at or before
+    # the kill point again (its files keep the first run's content).
+    again = _load(osp.join(work_dir, f'iter_{killed_at}.pth'))
+    assert again['meta']['time'] == before['meta']['time']
+    # Optimizer state carried over: AdamW counted every step of both runs
+    # (a fresh optimizer would have MAX_ITERS - killed_at).
+    assert _adamw_steps(before) == {killed_at}
+    assert _adamw_steps(final) == {MAX_ITERS}
+    # Scheduler state carried over: identical to schedulers stepped once per
+    # iteration without interruption (as ParamSchedulerHook does).
+    reference, ref_lr = _uninterrupted_schedulers(MAX_ITERS)
+    for got, want in zip(final['param_schedulers'], reference):
+        assert got['_global_step'] == want['_global_step'] == MAX_ITERS
+        assert got['last_step'] == want['last_step']
+        assert got['_last_value'] == pytest.approx(want['_last_value'])
+    lr = final['optimizer']['param_groups'][0]['lr']
+    assert lr == pytest.approx(ref_lr, abs=1e-12)
+    assert before['optimizer']['param_groups'][0]['lr'] > ref_lr
+
+    # Checkpoints are world-readable like plain writes, not mkstemp's 0600.
+    final_path = osp.join(work_dir, f'iter_{MAX_ITERS}.pth')
+    assert os.stat(final_path).st_mode & 0o044 == 0o044
+    # tools/test.py evaluates the mmengine-saved checkpoint with safe
+    # loading (no trust flag). 8 images: accuracy is a multiple of 12.5 %.
+    acc = _run_tools_test(config, final_path, tmp)['accuracy/top1']
+    assert 0 <= acc <= 100 and acc / 12.5 == int(acc / 12.5)
+
+
+def _uninterrupted_schedulers(steps: int) -> tuple:
+    """The config's schedulers stepped ``steps`` times in one go."""
+    from mmengine.optim import CosineAnnealingLR, LinearLR
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.AdamW([param], lr=1e-3, weight_decay=0.05)
+    schedulers = [
+        LinearLR(optimizer, start_factor=0.1, by_epoch=False, begin=0, end=3),
+        CosineAnnealingLR(
+            optimizer, by_epoch=False, begin=3, end=steps, T_max=steps - 3),
+    ]
+    for _ in range(steps):
+        optimizer.step()
+        for scheduler in schedulers:
+            scheduler.step()
+    return ([s.state_dict() for s in schedulers],
+            optimizer.param_groups[0]['lr'])
+
+
+def _run_tools_test(config: str, ckpt: str, tmp: str) -> dict:
+    """``tools/test.py CONFIG CKPT`` in this process; returns its metrics."""
+    spec = importlib.util.spec_from_file_location(
+        'mmbeitv2_tools_test', osp.join(REPO, 'tools', 'test.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    sys.path.insert(0, tmp)  # the config's custom_imports (sleep_hook)
+    try:
+        return tool.main(
+            [config, ckpt, '--work-dir',
+             osp.join(tmp, 'test_work')])
+    finally:
+        sys.path.remove(tmp)

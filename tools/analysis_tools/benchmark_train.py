@@ -1,0 +1,217 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Side-by-side training throughput: mmbeitv2 vs mmpretrain (issue 7).
+
+For each stage it builds mmbeitv2's model and mmpretrain's at the same
+math, warms both up, then alternates timed full training steps (forward,
+backward, ``optimizer.step``, ``zero_grad``) in this one process, and
+reports images/s (median and spread), peak memory, achieved FLOP/s, the MFU
+against a matmul peak measured in the same run, and the per-pair
+throughput ratio. See docs/benchmark.md.
+
+Example::
+
+    python tools/analysis_tools/benchmark_train.py --stage pretrain \\
+        --arch small --batch-size 16 --steps 6 --out work_dirs/b.json
+"""
+import argparse
+import json
+import os.path as osp
+import platform
+from typing import Dict, List
+
+import torch
+
+from mmbeitv2.utils import register_all_modules
+from mmbeitv2.utils.benchmark import (PeakMemory, count_flops, matmul_peak,
+                                      paired_ratio, summarize, time_call)
+from mmbeitv2.utils.benchmark_stages import Side, build_sides, make_batch
+
+DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--stage', default='pretrain',
+                   choices=['pretrain', 'finetune', 'vqkd', 'all'])
+    p.add_argument('--arch', default='base', help='small, base, large')
+    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--img-size', type=int, default=224)
+    p.add_argument('--dtype', default='fp32', choices=list(DTYPES))
+    p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    p.add_argument('--steps', type=int, default=5, help='timed steps/side')
+    p.add_argument('--warmup', type=int, default=1, help='steps per side')
+    p.add_argument('--compile', action='store_true',
+                   help='torch.compile the mmbeitv2 loss forward')
+    p.add_argument('--compile-ref', action='store_true',
+                   help='also torch.compile the mmpretrain one')
+    p.add_argument('--fused-adamw', action='store_true',
+                   help='AdamW(fused=True) on both sides')
+    p.add_argument('--with-cp', action='store_true',
+                   help='gradient checkpointing in mmbeitv2 blocks')
+    p.add_argument('--no-sdpa', action='store_true',
+                   help='plain attention math in mmbeitv2')
+    p.add_argument('--fast-mim', action='store_true',
+                   help='mmbeitv2 pretraining with masked-only last blocks')
+    p.add_argument('--ref-tokenizer-eval', action='store_true',
+                   help="keep mmpretrain's tokenizer in eval (no EMA)")
+    p.add_argument('--no-ref', action='store_true', help='mmbeitv2 only')
+    p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--profile', default=None,
+                   help='write a torch.profiler op table of one mmbeitv2 '
+                   'step to this file')
+    p.add_argument('--out', default=None, help='write results as json')
+    return p.parse_args()
+
+
+class Trainer:
+    """One side's training step, timed by phase."""
+
+    def __init__(self, side: Side, args: argparse.Namespace,
+                 device: torch.device) -> None:
+        self.side, self.device = side, device
+        self.dtype = DTYPES[args.dtype]
+        params = [p for p in side.model.parameters() if p.requires_grad]
+        extra = dict(fused=True) if args.fused_adamw else {}
+        self.optimizer = torch.optim.AdamW(
+            params, lr=side.lr, betas=(0.9, 0.98), weight_decay=0.05,
+            **extra)
+        self.scaler = torch.amp.GradScaler(
+            device.type, enabled=args.dtype == 'fp16')
+        self.loss_fn = side.loss
+        if (args.compile and side.name == 'mmbeitv2') or \
+                (args.compile_ref and side.name == 'mmpretrain'):
+            self.loss_fn = torch.compile(side.loss)
+        self.times: List[float] = []
+
+    def step(self, batch: Dict) -> None:
+        with torch.autocast(self.device.type, dtype=self.dtype,
+                            enabled=self.dtype != torch.float32):
+            losses = self.loss_fn(batch)
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def timed_step(self, batch: Dict) -> float:
+        t = time_call(lambda: self.step(batch), self.device)
+        self.times.append(t)
+        return t
+
+
+def profile_step(trainer: Trainer, batch: Dict, path: str) -> None:
+    """Top ops by self CPU time of one step (docs/benchmark.md table)."""
+    from torch.profiler import ProfilerActivity, profile
+    acts = [ProfilerActivity.CPU]
+    if trainer.device.type == 'cuda':
+        acts.append(ProfilerActivity.CUDA)
+    with profile(activities=acts) as prof:
+        trainer.step(batch)
+    table = prof.key_averages().table(
+        sort_by='self_cpu_time_total', row_limit=25)
+    with open(path, 'w') as f:
+        f.write(table)
+    print(table)
+
+
+def run_stage(stage: str, args: argparse.Namespace,
+              device: torch.device) -> Dict:
+    opts = dict(sdpa=not args.no_sdpa, with_cp=args.with_cp,
+                fast_mim=args.fast_mim,
+                ref_tokenizer_eval=args.ref_tokenizer_eval)
+    sides = build_sides(stage, args.arch, args.img_size, device, opts,
+                        with_ref=not args.no_ref)
+    trainers = [Trainer(s, args, device) for s in sides]
+    batches = [
+        make_batch(stage, args.batch_size, args.img_size, device, seed=i)
+        for i in range(args.steps + 2)
+    ]
+    for i in range(args.warmup):
+        for tr in trainers:
+            tr.step(batches[-1])
+    res = dict(stage=stage, sides={})
+    for tr in trainers:
+        mem = PeakMemory(device)
+        with mem.measure():
+            flops = count_flops(lambda: tr.step(batches[-2]))
+        # FlopCounterMode's dispatch overhead does not change memory much,
+        # but measure the peak on a plain step too.
+        with mem.measure():
+            tr.step(batches[-2])
+        res['sides'][tr.side.name] = dict(
+            flops_per_step=flops, peak_bytes=mem.peak,
+            step_delta_bytes=mem.delta, memory_method=mem.method)
+    for i in range(args.steps):
+        # alternate which side goes first, so drift hits both equally
+        order = trainers if i % 2 == 0 else trainers[::-1]
+        for tr in order:
+            tr.timed_step(batches[i])
+    for tr in trainers:
+        r = res['sides'][tr.side.name]
+        t = summarize(tr.times)
+        r['step_time_s'] = t
+        r['images_per_s'] = args.batch_size / t['median']
+        r['images_per_s_range'] = [
+            args.batch_size / t['max'], args.batch_size / t['min']
+        ]
+        r['flops_per_s'] = r['flops_per_step'] / t['median']
+        r['flops_per_image'] = r['flops_per_step'] / args.batch_size
+    if len(trainers) == 2:
+        res['ratio'] = paired_ratio(trainers[0].times, trainers[1].times)
+    if args.profile:
+        profile_step(trainers[0], batches[0], args.profile)
+    return res
+
+
+def report(res: Dict, peak: float) -> None:
+    print(f"\n== stage {res['stage']} ==")
+    for name, r in res['sides'].items():
+        t = r['step_time_s']
+        r['mfu'] = r['flops_per_s'] / peak
+        print(f"{name:>10}: {r['images_per_s']:.3f} img/s "
+              f"(range {r['images_per_s_range'][0]:.3f}-"
+              f"{r['images_per_s_range'][1]:.3f}, step median "
+              f"{t['median']:.3f}s n={t['n']}), "
+              f"{r['flops_per_image'] / 1e9:.1f} GFLOP/img, "
+              f"{r['flops_per_s'] / 1e9:.1f} GFLOP/s, MFU {r['mfu']:.1%}, "
+              f"peak mem {r['peak_bytes'] / 2**20:.0f} MiB "
+              f"(step +{r['step_delta_bytes'] / 2**20:.0f} MiB)")
+    if 'ratio' in res:
+        q = res['ratio']
+        print(f'  ratio mmbeitv2/mmpretrain (per pair): median '
+              f"{q['median']:.3f} (min {q['min']:.3f}, q1 {q['q1']:.3f}, "
+              f"q3 {q['q3']:.3f}, max {q['max']:.3f})")
+
+
+def main() -> None:
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    register_all_modules(init_default_scope=False)
+    peak_dtype = DTYPES[args.dtype] if device.type == 'cuda' \
+        else torch.float32
+    peaks = [matmul_peak(device, peak_dtype)]
+    stages = ['vqkd', 'pretrain', 'finetune'] \
+        if args.stage == 'all' else [args.stage]
+    results = [run_stage(s, args, device) for s in stages]
+    peaks.append(matmul_peak(device, peak_dtype))
+    peak = max(peaks)
+    print(f'\nmachine: {platform.processor() or platform.machine()}, '
+          f'torch {torch.__version__}, threads {torch.get_num_threads()}, '
+          f'device {args.device}, dtype {args.dtype}, arch {args.arch}, '
+          f'batch {args.batch_size}, img {args.img_size}')
+    print(f'matmul peak ({peak_dtype}, 2048^2): start '
+          f'{peaks[0] / 1e9:.1f}, end {peaks[1] / 1e9:.1f} GFLOP/s')
+    for res in results:
+        report(res, peak)
+    if args.out:
+        out = dict(args=vars(args), matmul_peak_flops=peaks,
+                   threads=torch.get_num_threads(), results=results)
+        with open(args.out, 'w') as f:
+            json.dump(out, f, indent=1)
+        print(f'wrote {osp.abspath(args.out)}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,71 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Keep only the backbone of a pretraining checkpoint (drop the neck, the
+MIM head, the tokenizer, the optimizer state and the message hub), for
+fine-tuning, linear probing or segmentation.
+
+The keys keep their ``backbone.`` prefix by default, so the file loads with
+``init_cfg=dict(type='Pretrained', checkpoint=DST, prefix='backbone.')``
+in mmbeitv2, mmpretrain (``BEiTViT``) and mmseg configs; ``--strip-prefix``
+writes bare backbone keys instead.
+
+Example::
+
+    python tools/model_converters/extract_backbone.py \\
+        work_dirs/beitv2_cifar/epoch_10.pth work_dirs/beitv2_cifar/backbone.pth
+"""
+import argparse
+import os.path as osp
+import sys
+
+import torch
+from mmengine.logging import print_log
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from mmbeitv2.utils.ckpt_mapping_beitv2 import (  # noqa: E402
+    extract_backbone, unwrap_checkpoint)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='pretraining checkpoint')
+    parser.add_argument('dst', help='output backbone checkpoint')
+    parser.add_argument(
+        '--strip-prefix',
+        action='store_true',
+        help='write bare backbone keys (no ``backbone.``)')
+    parser.add_argument(
+        '--trusted',
+        action='store_true',
+        help='load a full mmengine checkpoint with weights_only=False '
+        '(runs pickled code: only for files you trust)')
+    return parser.parse_args(argv)
+
+
+def load_checkpoint_file(src: str, trusted: bool = False) -> dict:
+    """Load ``src``; mmengine checkpoints pickle more than tensors
+    (stack_notes #2), so without ``trusted`` only plain state dicts load."""
+    try:
+        return torch.load(src, map_location='cpu', weights_only=True)
+    except Exception as err:  # noqa: BLE001
+        if not trusted:
+            raise RuntimeError(
+                f'{src} is not a plain tensor checkpoint ({err}); pass '
+                '--trusted to load it with weights_only=False') from err
+        return torch.load(src, map_location='cpu', weights_only=False)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    state_dict, _ = unwrap_checkpoint(
+        load_checkpoint_file(args.src, args.trusted))
+    out = extract_backbone(state_dict, strip_prefix=args.strip_prefix)
+    if not out:
+        raise RuntimeError(f'{args.src} has no backbone.* keys')
+    torch.save({'state_dict': out}, args.dst)
+    print_log(
+        f'{args.src}: kept {len(out)} of {len(state_dict)} tensors '
+        f'-> {args.dst}', logger='current')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,42 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Convert an official BEiT v2 VQ-KD tokenizer checkpoint (microsoft/unilm
+``beit2``, tensors under ``model``) into a state dict that
+``VQKDTokenizer`` loads strictly.
+
+Usage: python tools/model_converters/vqkd_unilm_to_mmbeitv2.py SRC DST
+"""
+import argparse
+import os.path as osp
+import sys
+
+import torch
+
+sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..'))
+from mmbeitv2.utils.ckpt_mapping_vqkd import convert_vqkd_state_dict  # noqa
+
+
+def convert_file(src: str, dst: str) -> dict:
+    """Convert ``src`` into ``dst``; returns the summary numbers."""
+    ckpt = torch.load(src, map_location='cpu', weights_only=True)
+    state = ckpt
+    for key in ('model', 'state_dict'):
+        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
+            state = ckpt[key]
+            break
+    converted, dropped = convert_vqkd_state_dict(state)
+    torch.save(dict(state_dict=converted), dst)
+    return dict(converted=len(converted), dropped=len(dropped))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('src', help='official tokenizer checkpoint')
+    parser.add_argument('dst', help='output path')
+    args = parser.parse_args()
+    info = convert_file(args.src, args.dst)
+    print(f'converted {info["converted"]} tensors, dropped '
+          f'{info["dropped"]} teacher/scaling/loss keys -> {args.dst}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,105 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+The same command line as mmpretrain's ``tools/test.py`` (without its
+visualisation options). The checkpoint is loaded safely (see README
+"Checkpoint trust").
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import List, Optional
+
+# Let `python tools/x.py` use this checkout's mmbeitv2 even before
+# `pip install -e .` (mmpretrain's shell launchers set PYTHONPATH instead).
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='the directory to save the file containing evaluation metrics')
+    parser.add_argument(
+        '--out', help='the file to output results (a pickle of predictions)')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load CHECKPOINT with full unpickling (weights_only=False), '
+        'which can run code stored in the file; only for files you made or '
+        'fully trust (see README "Checkpoint trust").')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Merge CLI arguments to config (as mmpretrain's tools/test.py)."""
+    cfg.launcher = args.launcher
+
+    # work_dir is determined in this priority: CLI > segment in file > filename
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    cfg.load_from = args.checkpoint
+
+    if args.out is not None:
+        assert args.out.endswith(('.pkl', '.pickle')), \
+            'The dump file (--out) must be a pkl file.'
+        test_evaluator = cfg.test_evaluator
+        if not isinstance(test_evaluator, list):
+            test_evaluator = [test_evaluator]
+        test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+        cfg.test_evaluator = test_evaluator
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+
+    from mmbeitv2.engine import (build_runner, install_checkpoint_safety,
+                                 load_config, trust_checkpoint)
+    from mmbeitv2.utils import register_all_modules
+
+    install_checkpoint_safety()
+    if args.trust_checkpoint:
+        trust_checkpoint(args.checkpoint)
+    register_all_modules(init_default_scope=False)
+
+    cfg = load_config(args.config)
+    cfg = merge_args(cfg, args)
+    runner = build_runner(cfg)
+    return runner.test()
+
+
+if __name__ == '__main__':
+    from mmbeitv2.engine import run_cli
+    sys.exit(run_cli(main))
