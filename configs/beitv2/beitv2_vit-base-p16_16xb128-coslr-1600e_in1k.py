@@ -2,8 +2,7 @@
 # betas (0.9, 0.999), drop path 0.1 and the schedule length.
 _base_ = './beitv2_vit-base-p16_16xb128-coslr-300e_in1k.py'
 
-model = dict(
-    backbone=dict(drop_path_rate=0.1), neck=dict(drop_path_rate=0.1))
+model = dict(backbone=dict(drop_path_rate=0.1), neck=dict(drop_path_rate=0.1))
 
 optim_wrapper = dict(optimizer=dict(betas=(0.9, 0.999)))
 

@@ -2,8 +2,7 @@
 # for 1600 epochs (betas (0.9, 0.999), drop path 0.1, schedule length).
 _base_ = './beitv2_vit-large-p16_64xb32-coslr-300e_in1k.py'
 
-model = dict(
-    backbone=dict(drop_path_rate=0.1), neck=dict(drop_path_rate=0.1))
+model = dict(backbone=dict(drop_path_rate=0.1), neck=dict(drop_path_rate=0.1))
 
 optim_wrapper = dict(optimizer=dict(betas=(0.9, 0.999)))
 

@@ -1,2 +1,3 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
+from .image_folder import ImageFolder  # noqa: F401
 from .transforms import *  # noqa: F401,F403

@@ -9,6 +9,11 @@ from mmengine.config import Config
 
 from .errors import NonFiniteLossError, UserInputError
 
+# Upstream (mmpretrain / mmcv) messages for bad data, matched anywhere in
+# the text because a DataLoader worker prefixes its traceback.
+_NO_IMAGES = re.compile(r"Found 0 files in subfolders of: \{'img_path': "
+                        r"'(?P<folder>[^']*)'\}")
+_BAD_IMAGE = re.compile(r'failed to load image: (?P<file>\S+)')
 _UNKNOWN_TYPE = re.compile(
     r'^(?P<type>\S+) is not in the (?:(?P<scope>[\w.]+)::)?(?P<name>[\w ]+) '
     r'registry')
@@ -61,6 +66,21 @@ def describe_user_error(exc: BaseException) -> Optional[str]:
         lines = [ln for ln in str(exc).splitlines() if ln.strip()]
         last = lines[-1] if lines else type(exc).__name__
         return re.sub(r'^[\w.]+Error: ', '', last)
+    text = str(exc)
+    if isinstance(exc, RuntimeError) and _NO_IMAGES.search(text):
+        folder = _NO_IMAGES.search(text)['folder']
+        return (f'no images found in dataset folder {folder} (class '
+                'subfolders <class>/<image>); put images there or point '
+                'data_root / data_prefix at the right folder')
+    if isinstance(exc, AssertionError) and _BAD_IMAGE.search(text):
+        filename = _BAD_IMAGE.search(text)['file']
+        return (f'corrupt image file {filename}; delete or replace it, or '
+                'load images with CheckedLoadImageFromFile(skip_corrupt=True)'
+                ' to skip and count such files')
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return (f'file or folder not found: {exc.filename}; check the paths '
+                'in the config (data_root, ann_file, load_from) or on the '
+                'command line')
     if isinstance(exc, KeyError) and exc.args:
         match = _UNKNOWN_TYPE.match(str(exc.args[0]))
         if match:
@@ -86,7 +106,8 @@ def run_cli(main: Callable[[], object]) -> int:
     """
     try:
         main()
-    except (UserInputError, NonFiniteLossError, KeyError) as exc:
+    except (UserInputError, NonFiniteLossError, KeyError, RuntimeError,
+            AssertionError, FileNotFoundError) as exc:
         message = describe_user_error(exc)
         if message is None:
             raise

@@ -5,8 +5,13 @@ import os.path as osp
 import re
 from typing import Optional
 
+import torch
+import torch.distributed as dist
+import torch.nn as nn
 from mmengine.config import Config
+from mmengine.device import get_device
 from mmengine.dist import is_main_process
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
@@ -96,6 +101,24 @@ class SafeCheckpointRunner(Runner):
             atomic_write_text(filepath,
                               osp.join(self.work_dir, 'last_checkpoint'))
 
+    def wrap_model(self, model_wrapper_cfg: Optional[dict],
+                   model: nn.Module) -> nn.Module:
+        """mmengine's ``wrap_model``, plus DDP of CPU modules.
+
+        mmengine always passes ``device_ids=[LOCAL_RANK]``, which DDP rejects
+        for a CPU module; without CUDA the model is wrapped with
+        ``device_ids=None`` instead (``torchrun`` runs on CPU, gloo).
+        """
+        if (not self.distributed or torch.cuda.is_available()
+                or model_wrapper_cfg is not None or is_model_wrapper(model)):
+            return super().wrap_model(model_wrapper_cfg, model)
+        return MMDistributedDataParallel(
+            module=model.to(get_device()),
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=self.cfg.get('find_unused_parameters',
+                                                False))
+
     def load_or_resume(self) -> None:
         if (not self._has_loaded and self._resume
                 and self._load_from is None):
@@ -109,6 +132,24 @@ class SafeCheckpointRunner(Runner):
         super().load_or_resume()
 
 
+def init_cpu_distributed(cfg: Config) -> None:
+    """Start a gloo process group for ``--launcher pytorch`` without CUDA.
+
+    mmengine's pytorch launcher calls ``torch.cuda.set_device`` whatever the
+    backend, so ``torchrun ... --launcher pytorch`` fails on a machine
+    without CUDA. The Runner skips its own initialisation when a group
+    exists, so starting it here (from torchrun's RANK / WORLD_SIZE /
+    MASTER_ADDR / MASTER_PORT) is enough.
+
+    Args:
+        cfg (Config): The config; only ``launcher`` is read.
+    """
+    if (cfg.get('launcher', 'none') != 'pytorch'
+            or torch.cuda.is_available() or dist.is_initialized()):
+        return
+    dist.init_process_group(backend='gloo')
+
+
 def build_runner(cfg: Config) -> Runner:
     """Build the runner of ``cfg``: ``runner_type`` if given, else
     :class:`SafeCheckpointRunner`. Adds ``NonFiniteLossHook`` to
@@ -120,6 +161,7 @@ def build_runner(cfg: Config) -> Runner:
     Returns:
         Runner: The runner.
     """
+    init_cpu_distributed(cfg)
     hooks = cfg.get('custom_hooks') or []
     if not any('NonFiniteLossHook' in str(h.get('type', '')) for h in hooks):
         cfg.custom_hooks = list(hooks) + [dict(type=NON_FINITE_HOOK)]

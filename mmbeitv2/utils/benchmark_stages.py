@@ -7,7 +7,7 @@ AdamW; each builder returns a :class:`Side` whose ``loss(batch)`` is one
 training forward. The reference side is built in the ``mmpretrain`` scope.
 """
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Union
 
 import torch
 from mmengine.registry import DefaultScope
@@ -17,13 +17,26 @@ from torch import nn
 
 from mmbeitv2.registry import MODELS
 
-__all__ = ['Side', 'arch_settings', 'num_masked_patches', 'make_batch',
+__all__ = ['Side', 'DEFAULT_OPTS', 'arch_settings', 'num_masked_patches', 'make_batch',
            'build_sides']
 
 # The paper's tokenizer ("the base tokenizer"): ViT-B/16 encoder, 8192x32
 # codebook, 3-layer decoder (spec §1.1), whatever the student arch is.
-TOKENIZER_ARCH = 'base'
-NUM_EMBED, CODE_DIM = 8192, 32
+# Tests override these (tiny archs) through ``opts``.
+DEFAULT_OPTS = dict(
+    sdpa=True,  # fused attention in mmbeitv2
+    with_cp=False,  # gradient checkpointing in mmbeitv2
+    fast_mim=False,  # masked-only last blocks (benchmark_fast_mim.py)
+    ref_tokenizer_eval=False,  # mmpretrain tokenizer in eval (no EMA)
+    patch_size=16,
+    tokenizer_arch='base',
+    num_embed=8192,
+    code_dim=32,
+    # VQ-KD teacher: open_clip ViT-B/16 image tower, random init
+    # (pretrained=None: no download), frozen, forward only.
+    teacher=dict(type='CLIPTeacher', model_name='ViT-B-16',
+                 pretrained=None),
+    teacher_dims=512)
 
 
 @dataclass
@@ -35,11 +48,12 @@ class Side:
     lr: float
 
 
-def arch_settings(arch: str) -> dict:
-    """``BEiTv2ViT.arch_zoo`` entry; mmpretrain gets the same dict (its own
-    ``'small'`` BEiT preset is a different, 768-wide model)."""
+def arch_settings(arch: Union[str, dict]) -> dict:
+    """``BEiTv2ViT.arch_zoo`` entry (or a dict, returned as is); mmpretrain
+    gets the same dict (its own ``'small'`` BEiT preset is a different,
+    768-wide model)."""
     from mmbeitv2.models.backbones.beitv2_vit import BEiTv2ViT
-    return dict(BEiTv2ViT.arch_zoo[arch])
+    return dict(BEiTv2ViT.arch_zoo[arch] if isinstance(arch, str) else arch)
 
 
 def num_masked_patches(img_size: int, patch_size: int = 16) -> int:
@@ -49,7 +63,8 @@ def num_masked_patches(img_size: int, patch_size: int = 16) -> int:
 
 
 def make_batch(stage: str, batch_size: int, img_size: int,
-               device: torch.device, seed: int) -> Dict:
+               device: torch.device, seed: int,
+               patch_size: int = 16) -> Dict:
     """Random inputs: model view (normal), tokenizer view in [0, 1], masks
     with exactly :func:`num_masked_patches` per image, class labels."""
     g = torch.Generator().manual_seed(seed)
@@ -58,8 +73,8 @@ def make_batch(stage: str, batch_size: int, img_size: int,
         images=torch.randn(shape, generator=g).to(device),
         images01=torch.rand(shape, generator=g).to(device))
     if stage == 'pretrain':
-        hw = img_size // 16
-        m = num_masked_patches(img_size)
+        hw = img_size // patch_size
+        m = num_masked_patches(img_size, patch_size)
         order = torch.rand(batch_size, hw * hw, generator=g).argsort(1)
         mask = torch.zeros(batch_size, hw * hw, dtype=torch.bool)
         mask.scatter_(1, order[:, :m], True)
@@ -76,21 +91,25 @@ def make_batch(stage: str, batch_size: int, img_size: int,
     return batch
 
 
-def _tokenizer_cfg(img_size: int, teacher: Optional[dict]) -> dict:
-    grid = img_size // 16
+def _tokenizer_cfg(img_size: int, opts: dict,
+                   teacher: Optional[dict]) -> dict:
+    tok_arch = arch_settings(opts['tokenizer_arch'])
     return dict(
         type='VQKDTokenizer',
-        encoder=dict(arch=TOKENIZER_ARCH, img_size=img_size, patch_size=16),
+        encoder=dict(arch=tok_arch, img_size=img_size,
+                     patch_size=opts['patch_size']),
+        # 3-layer decoder on the code map (spec §1.1)
         decoder=dict(
-            arch=arch_settings('base') | dict(num_layers=3),
-            img_size=grid,
+            arch=tok_arch | dict(num_layers=3),
+            img_size=img_size // opts['patch_size'],
             patch_size=1,
-            in_channels=CODE_DIM),
-        # random unit codebook: no k-means inside the timed steps
+            in_channels=opts['code_dim']),
+        # a frozen target gets a random unit codebook (no k-means in the
+        # timed steps); VQ-KD training runs k-means in its warm-up step
         quantizer=dict(
-            num_embed=NUM_EMBED, embed_dims=CODE_DIM,
+            num_embed=opts['num_embed'], embed_dims=opts['code_dim'],
             kmeans_init=teacher is not None),
-        decoder_out_dims=512,
+        decoder_out_dims=opts['teacher_dims'],
         teacher=teacher)
 
 
@@ -103,6 +122,7 @@ def _pretrain_ours(arch: dict, img_size: int, opts: dict) -> Side:
             type='BEiTv2',
             backbone=dict(
                 type='BEiTv2ViT', arch=arch, img_size=img_size,
+                patch_size=opts['patch_size'],
                 out_indices=[early - 1, L - 1], out_type='raw',
                 final_norm=False, layer_scale_init_value=0.1,
                 with_mask_token=True, use_sdpa=opts['sdpa'],
@@ -112,8 +132,8 @@ def _pretrain_ours(arch: dict, img_size: int, opts: dict) -> Side:
                 early_layers=early, layer_scale_init_value=0.1,
                 use_sdpa=opts['sdpa']),
             head=dict(type='MIMHead', embed_dims=arch['embed_dims'],
-                      num_embed=NUM_EMBED),
-            target_generator=_tokenizer_cfg(img_size, None)))
+                      num_embed=opts['num_embed']),
+            target_generator=_tokenizer_cfg(img_size, opts, None)))
 
     def loss(b: Dict) -> Dict[str, torch.Tensor]:
         if opts['fast_mim']:
@@ -127,8 +147,8 @@ def _pretrain_ours(arch: dict, img_size: int, opts: dict) -> Side:
 def _pretrain_ref(arch: dict, img_size: int, opts: dict) -> Side:
     L = arch['num_layers']
     vqkd_encoder = dict(
-        arch=arch_settings(TOKENIZER_ARCH), img_size=img_size,
-        patch_size=16, out_indices=-1, norm_cfg=dict(type='LN', eps=1e-6),
+        arch=arch_settings(opts['tokenizer_arch']), img_size=img_size,
+        patch_size=opts['patch_size'], out_indices=-1, norm_cfg=dict(type='LN', eps=1e-6),
         final_norm=True, out_type='featmap', use_abs_pos_emb=True,
         use_rel_pos_bias=False, use_shared_rel_pos_bias=False,
         layer_scale_init_value=0.)
@@ -138,7 +158,7 @@ def _pretrain_ref(arch: dict, img_size: int, opts: dict) -> Side:
             type='BEiT',
             backbone=dict(
                 type='BEiTPretrainViT', arch=arch, img_size=img_size,
-                out_indices=[-4, -1], final_norm=False, out_type='raw',
+                patch_size=opts['patch_size'], out_indices=[-4, -1], final_norm=False, out_type='raw',
                 layer_scale_init_value=0.1, init_cfg=[
                     dict(type='TruncNormal', std=0.02, layer='Linear'),
                     dict(type='TruncNormal', std=0.02, layer='Conv2d'),
@@ -150,10 +170,11 @@ def _pretrain_ref(arch: dict, img_size: int, opts: dict) -> Side:
                 layer_scale_init_value=0.1),
             head=dict(
                 type='BEiTV2Head', embed_dims=arch['embed_dims'],
-                num_embed=NUM_EMBED, loss=dict(type='CrossEntropyLoss')),
+                num_embed=opts['num_embed'],
+                loss=dict(type='CrossEntropyLoss')),
             target_generator=dict(
                 type='VQKD', encoder_config=vqkd_encoder,
-                num_embed=NUM_EMBED, embed_dims=CODE_DIM,
+                num_embed=opts['num_embed'], embed_dims=opts['code_dim'],
                 quantize_kmeans_init=False)))
     if opts['ref_tokenizer_eval']:
         model.target_generator.eval().requires_grad_(False)
@@ -179,6 +200,7 @@ def _finetune_ours(arch: dict, img_size: int, opts: dict) -> Side:
     model = MODELS.build(
         _finetune_cfg(
             dict(type='BEiTv2ViT', arch=arch, img_size=img_size,
+                 patch_size=opts['patch_size'],
                  out_type='avg_featmap', use_rel_pos_bias=True,
                  use_shared_rel_pos_bias=False, init_style='finetune',
                  layer_scale_init_value=0.1, drop_path_rate=0.1,
@@ -193,6 +215,7 @@ def _finetune_ref(arch: dict, img_size: int, opts: dict) -> Side:
     model = PRETRAIN_MODELS.build(
         _finetune_cfg(
             dict(type='BEiTViT', arch=arch, img_size=img_size,
+                 patch_size=opts['patch_size'],
                  out_type='avg_featmap', final_norm=False,
                  use_rel_pos_bias=True, use_shared_rel_pos_bias=False,
                  layer_scale_init_value=0.1, drop_path_rate=0.1),
@@ -203,12 +226,10 @@ def _finetune_ref(arch: dict, img_size: int, opts: dict) -> Side:
 
 
 def _vqkd_ours(arch: dict, img_size: int, opts: dict) -> Side:
-    # Teacher included: open_clip ViT-B/16 image tower, random init
-    # (pretrained=None, no download), frozen, forward only.
-    cfg = _tokenizer_cfg(
-        img_size, dict(type='CLIPTeacher', model_name='ViT-B-16',
-                       pretrained=None))
-    cfg['encoder'] = dict(arch=arch, img_size=img_size, patch_size=16,
+    # Teacher included in the step (forward only, no grad).
+    cfg = _tokenizer_cfg(img_size, opts, opts['teacher'])
+    cfg['encoder'] = dict(arch=arch, img_size=img_size,
+                          patch_size=opts['patch_size'],
                           use_sdpa=opts['sdpa'], with_cp=opts['with_cp'])
     model = MODELS.build(cfg)
     return Side('mmbeitv2', model, lambda b: model.loss(b['images01']),
@@ -221,23 +242,25 @@ _BUILDERS = dict(
     vqkd=(_vqkd_ours, None))
 
 
-def build_sides(stage: str, arch: str, img_size: int, device: torch.device,
-                opts: dict, with_ref: bool = True) -> List[Side]:
+def build_sides(stage: str, arch: Union[str, dict], img_size: int,
+                device: torch.device, opts: Optional[dict] = None,
+                with_ref: bool = True) -> List[Side]:
     """Build, init and move both models of ``stage`` (the reference only
     where mmpretrain has one: not for VQ-KD training).
 
     Args:
         stage (str): ``'pretrain'``, ``'finetune'`` or ``'vqkd'``.
-        arch (str): ``BEiTv2ViT.arch_zoo`` key, e.g. ``'small'``.
+        arch (str | dict): ``BEiTv2ViT.arch_zoo`` key, e.g. ``'small'``.
         img_size (int): Input size.
         device (torch.device): Where to put the models.
-        opts (dict): ``sdpa``, ``with_cp``, ``fast_mim`` and
-            ``ref_tokenizer_eval`` switches.
+        opts (dict, optional): Overrides of :data:`DEFAULT_OPTS`.
+            Defaults to None.
         with_ref (bool): Build the mmpretrain model too. Defaults to True.
 
     Returns:
         list[Side]: mmbeitv2 first.
     """
+    opts = {**DEFAULT_OPTS, **(opts or {})}
     ours, ref = _BUILDERS[stage]
     settings = arch_settings(arch)
     sides = []

@@ -62,14 +62,13 @@ def _convert_common(key: str) -> Optional[str]:
     if key in ('cls_token', 'mask_token', 'pos_embed'):
         return 'backbone.' + key
     if key.startswith('patch_embed.proj.'):
-        return 'backbone.patch_embed.projection.' + key[len(
-            'patch_embed.proj.'):]
+        return 'backbone.patch_embed.projection.' + key[len('patch_embed.proj.'
+                                                            ):]
     if key == 'rel_pos_bias.relative_position_bias_table':
         return 'backbone.' + key
     m = re.match(r'blocks\.(\d+)\.(.*)', key)
     if m:
-        return f'backbone.layers.{m.group(1)}.' + convert_block_key(
-            m.group(2))
+        return f'backbone.layers.{m.group(1)}.' + convert_block_key(m.group(2))
     return None
 
 
@@ -138,8 +137,9 @@ def convert_beitv2_finetune_key(key: str,
     raise KeyError(f'unknown key of the official fine-tuning layout: {key}')
 
 
-def convert_beitv2_pretrain(state_dict: Dict[str, torch.Tensor]
-                            ) -> 'OrderedDict[str, torch.Tensor]':
+def convert_beitv2_pretrain(
+        state_dict: Dict[str,
+                         torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
     """Convert a whole official pretraining state dict (see
     :func:`convert_beitv2_pretrain_key`)."""
     out = OrderedDict()
@@ -150,9 +150,9 @@ def convert_beitv2_pretrain(state_dict: Dict[str, torch.Tensor]
     return out
 
 
-def convert_beitv2_finetune(state_dict: Dict[str, torch.Tensor],
-                            head_prefix: str = 'head.fc.'
-                            ) -> 'OrderedDict[str, torch.Tensor]':
+def convert_beitv2_finetune(
+        state_dict: Dict[str, torch.Tensor],
+        head_prefix: str = 'head.fc.') -> 'OrderedDict[str, torch.Tensor]':
     """Convert a whole official fine-tuning state dict (see
     :func:`convert_beitv2_finetune_key`)."""
     out = OrderedDict()
@@ -170,14 +170,14 @@ def is_finetune_layout(state_dict: Dict[str, torch.Tensor]) -> bool:
     if 'lm_head.weight' in keys or 'mask_token' in keys:
         return False
     return any(
-        k.startswith(('fc_norm.', 'head.')) or
-        k.endswith('attn.relative_position_bias_table') for k in keys)
+        k.startswith(('fc_norm.', 'head.'))
+        or k.endswith('attn.relative_position_bias_table') for k in keys)
 
 
-def extract_backbone(state_dict: Dict[str, torch.Tensor],
-                     prefix: str = 'backbone.',
-                     strip_prefix: bool = False
-                     ) -> 'OrderedDict[str, torch.Tensor]':
+def extract_backbone(
+        state_dict: Dict[str, torch.Tensor],
+        prefix: str = 'backbone.',
+        strip_prefix: bool = False) -> 'OrderedDict[str, torch.Tensor]':
     """Keep only the backbone of a model state dict.
 
     Args:
@@ -191,6 +191,5 @@ def extract_backbone(state_dict: Dict[str, torch.Tensor],
     Returns:
         OrderedDict: The backbone tensors.
     """
-    return OrderedDict(
-        (k[len(prefix):] if strip_prefix else k, v)
-        for k, v in state_dict.items() if k.startswith(prefix))
+    return OrderedDict((k[len(prefix):] if strip_prefix else k, v)
+                       for k, v in state_dict.items() if k.startswith(prefix))

@@ -139,3 +139,95 @@ def test_cls_config_trains_and_evaluates(path, image_folder, tmp_path):
     if cfg.model.head.type == 'PerLayerLinearClsHead':
         assert metrics['per_layer/best_top1'] >= top1 - 1e-6
         assert 0 <= metrics['per_layer/best_layer'] < TINY['num_layers']
+
+
+@pytest.fixture(scope='module')
+def seg_folder(tmp_path_factory) -> str:
+    """A CamVid-like folder: 2 train / 1 val 48x40 JPEGs with PNG labels
+    (ids 0..4 and 255)."""
+    root = tmp_path_factory.mktemp('seg')
+    rng = np.random.default_rng(0)
+    for split, n in (('train', 2), ('val', 1)):
+        (root / 'images' / split).mkdir(parents=True)
+        (root / 'annotations' / split).mkdir(parents=True)
+        for i in range(n):
+            img = rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)
+            Image.fromarray(img).save(root / 'images' / split / f'{i}.jpg')
+            label = rng.integers(0, 5, (40, 48), dtype=np.uint8)
+            label[:4] = 255
+            Image.fromarray(label).save(
+                root / 'annotations' / split / f'{i}.png')
+    return str(root)
+
+
+def tiny_seg_cfg(path: str, data_root: str, work_dir: str) -> Config:
+    cfg = Config.fromfile(path)
+    size = (32, 32)
+    model = cfg.model
+    model.data_preprocessor.size = size
+    model.backbone.update(
+        arch=TINY, img_size=32, patch_size=8, out_indices=[0, 1, 2, 3],
+        init_cfg=None)
+    model.neck.embed_dim = 32
+    model.decode_head.update(in_channels=[32] * 4, channels=32, num_classes=5)
+    model.auxiliary_head.update(in_channels=32, channels=16, num_classes=5)
+    model.test_cfg = dict(mode='slide', crop_size=size, stride=(21, 21))
+    cfg.optim_wrapper.paramwise_cfg.num_layers = TINY['num_layers']
+    pipelines = dict(
+        train=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='RandomCrop', crop_size=size, cat_max_ratio=0.75),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='PackSegInputs')
+        ],
+        val=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ])
+    for key, split in (('train_dataloader', 'train'),
+                       ('val_dataloader', 'val'), ('test_dataloader', 'val')):
+        loader = copy.deepcopy(cfg[key])
+        loader.update(batch_size=2 if split == 'train' else 1,
+                      num_workers=0, persistent_workers=False)
+        loader['dataset'] = dict(
+            type='BaseSegDataset',
+            data_root=data_root,
+            metainfo=dict(classes=tuple('abcde')),
+            data_prefix=dict(
+                img_path=f'images/{split}',
+                seg_map_path=f'annotations/{split}'),
+            img_suffix='.jpg',
+            seg_map_suffix='.png',
+            pipeline=pipelines[split])
+        cfg[key] = loader
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1,
+                         val_interval=1)
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+    cfg.work_dir = work_dir
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', by_epoch=False, interval=100)
+    cfg.log_level = 'WARNING'
+    return cfg
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize('path', SEG, ids=[osp.basename(c) for c in SEG])
+def test_seg_config_trains_and_evaluates(path, seg_folder, tmp_path):
+    pytest.importorskip('mmseg')
+    cfg = tiny_seg_cfg(path, seg_folder, str(tmp_path))
+    runner = Runner.from_cfg(cfg)
+    snapshot = _Snapshot()
+    runner.register_hook(snapshot)
+    runner.train()
+    assert runner.iter == 1
+    loss = runner.message_hub.get_scalar('train/loss').current()
+    assert np.isfinite(loss) and loss > 0
+    after = runner.model.state_dict()
+    assert not torch.equal(snapshot.state['backbone.cls_token'],
+                           after['backbone.cls_token'])
+    metrics = runner.test()
+    assert 0. <= metrics['mIoU'] <= 100.
+    assert 0. <= metrics['aAcc'] <= 100.

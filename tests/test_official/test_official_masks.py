@@ -18,8 +18,12 @@ FIXTURE = osp.join(
 def test_reproduces_official_masks_exactly():
     ref = torch.load(FIXTURE, weights_only=True)['masks']  # (200, 14, 14)
     gen = BlockwiseMaskGenerator(
-        input_size=224, patch_size=16, num_masking_patches=75,
-        min_num_patches=16, max_num_patches=None, min_aspect=0.3)
+        input_size=224,
+        patch_size=16,
+        num_masking_patches=75,
+        min_num_patches=16,
+        max_num_patches=None,
+        min_aspect=0.3)
     random.seed(0)
     np.random.seed(0)
     ours = torch.from_numpy(np.stack([gen.generate() for _ in range(200)]))

@@ -32,15 +32,23 @@ def _convert(tmp_path):
 
 def _model(use_sdpa):
     model = torch.nn.Module()
-    model.backbone = MODELS.build(dict(
-        type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
-        with_mask_token=True, use_shared_rel_pos_bias=True,
-        out_indices=(2, 3), out_type='raw', final_norm=False,
-        layer_scale_init_value=0.1, use_sdpa=use_sdpa))
-    model.neck = MODELS.build(dict(
-        type='BEiTv2Neck', arch=ARCH, early_layers=3, use_sdpa=use_sdpa))
-    model.head = MODELS.build(dict(type='MIMHead', embed_dims=64,
-                                   num_embed=64))
+    model.backbone = MODELS.build(
+        dict(
+            type='BEiTv2ViT',
+            arch=ARCH,
+            img_size=32,
+            patch_size=8,
+            with_mask_token=True,
+            use_shared_rel_pos_bias=True,
+            out_indices=(2, 3),
+            out_type='raw',
+            final_norm=False,
+            layer_scale_init_value=0.1,
+            use_sdpa=use_sdpa))
+    model.neck = MODELS.build(
+        dict(type='BEiTv2Neck', arch=ARCH, early_layers=3, use_sdpa=use_sdpa))
+    model.head = MODELS.build(
+        dict(type='MIMHead', embed_dims=64, num_embed=64))
     return model.eval()
 
 
@@ -64,8 +72,7 @@ def test_matches_official_pretraining_forward(tmp_path, use_sdpa):
     torch.testing.assert_close(feats, ref['final_normed'], **tol)
     torch.testing.assert_close(feats_agg, ref['cls_pt_normed'], **tol)
     torch.testing.assert_close(logits, ref['logits_masked'], **tol)
-    torch.testing.assert_close(logits_agg, ref['logits_cls_pt_masked'],
-                               **tol)
+    torch.testing.assert_close(logits_agg, ref['logits_cls_pt_masked'], **tol)
     torch.testing.assert_close(losses['loss_mim'], ref['loss_1'], **tol)
     torch.testing.assert_close(losses['loss_mim_agg'], ref['loss_2'], **tol)
     # the official loss is CE against labels[mask], batch-major

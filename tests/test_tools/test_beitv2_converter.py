@@ -85,20 +85,24 @@ def official_finetune_sd(num_classes=10):
     return sd
 
 
-ARCH = dict(embed_dims=C, num_layers=DEPTH, num_heads=HEADS,
-            feedforward_channels=FFN)
+ARCH = dict(
+    embed_dims=C, num_layers=DEPTH, num_heads=HEADS, feedforward_channels=FFN)
 
 
 def pretrain_model():
     """BEiTv2 without its tokenizer: backbone + neck + head."""
     model = torch.nn.Module()
-    model.backbone = MODELS.build(dict(
-        type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
-        with_mask_token=True, out_indices=(EARLY - 1, DEPTH - 1)))
+    model.backbone = MODELS.build(
+        dict(
+            type='BEiTv2ViT',
+            arch=ARCH,
+            img_size=32,
+            patch_size=8,
+            with_mask_token=True,
+            out_indices=(EARLY - 1, DEPTH - 1)))
     model.neck = MODELS.build(
         dict(type='BEiTv2Neck', arch=ARCH, early_layers=EARLY))
-    model.head = MODELS.build(dict(type='MIMHead', embed_dims=C,
-                                   num_embed=K))
+    model.head = MODELS.build(dict(type='MIMHead', embed_dims=C, num_embed=K))
     return model
 
 
@@ -121,8 +125,7 @@ def test_pretrain_layout_converts_and_loads_strictly(tmp_path, wrap):
     own = model.state_dict()
     # values land where they belong
     pairs = [('blocks.2.mlp.fc1.weight', 'backbone.layers.2.ffn.layers.0.0.'
-              'weight'),
-             ('blocks.0.norm1.bias', 'backbone.layers.0.ln1.bias'),
+              'weight'), ('blocks.0.norm1.bias', 'backbone.layers.0.ln1.bias'),
              ('patch_embed.proj.weight',
               'backbone.patch_embed.projection.weight'),
              ('cls_pt_layers.1.mlp.fc2.weight',
@@ -145,12 +148,18 @@ def test_pretrain_checkpoint_feeds_a_finetune_backbone(tmp_path):
     sd = official_pretrain_sd()
     torch.save({'model': sd}, src)
     _tool('beitv2_unilm_to_mmbeitv2').main([str(src), str(dst)])
-    backbone = MODELS.build(dict(
-        type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
-        use_shared_rel_pos_bias=False, use_rel_pos_bias=True,
-        out_type='avg_featmap', init_style='finetune',
-        init_cfg=dict(type='Pretrained', checkpoint=str(dst),
-                      prefix='backbone.')))
+    backbone = MODELS.build(
+        dict(
+            type='BEiTv2ViT',
+            arch=ARCH,
+            img_size=32,
+            patch_size=8,
+            use_shared_rel_pos_bias=False,
+            use_rel_pos_bias=True,
+            out_type='avg_featmap',
+            init_style='finetune',
+            init_cfg=dict(
+                type='Pretrained', checkpoint=str(dst), prefix='backbone.')))
     backbone.init_weights()
     table = sd['rel_pos_bias.relative_position_bias_table']
     for layer in backbone.layers:
@@ -166,13 +175,19 @@ def test_finetune_layout_converts_and_loads_strictly(tmp_path):
     _tool('beitv2_unilm_to_mmbeitv2').main([str(src), str(dst)])
     out = torch.load(dst, weights_only=True)['state_dict']
     assert len(out) == len(sd) - DEPTH  # per-block indices dropped
-    model = MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(
-            type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
-            use_shared_rel_pos_bias=False, use_rel_pos_bias=True,
-            out_type='avg_featmap', init_style='finetune'),
-        head=dict(type='LinearClsHead', num_classes=10, in_channels=C)))
+    model = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='BEiTv2ViT',
+                arch=ARCH,
+                img_size=32,
+                patch_size=8,
+                use_shared_rel_pos_bias=False,
+                use_rel_pos_bias=True,
+                out_type='avg_featmap',
+                init_style='finetune'),
+            head=dict(type='LinearClsHead', num_classes=10, in_channels=C)))
     result = model.load_state_dict(out, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     assert torch.equal(model.backbone.ln2.weight, sd['fc_norm.weight'])
@@ -212,8 +227,12 @@ def test_extract_backbone(tmp_path):
     assert len(out) == 5 + 15 * DEPTH
     tool.main([str(mm), str(dst), '--strip-prefix'])
     bare = torch.load(dst, weights_only=True)['state_dict']
-    backbone = MODELS.build(dict(
-        type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
-        with_mask_token=True))
+    backbone = MODELS.build(
+        dict(
+            type='BEiTv2ViT',
+            arch=ARCH,
+            img_size=32,
+            patch_size=8,
+            with_mask_token=True))
     result = backbone.load_state_dict(bare, strict=True)
     assert not result.missing_keys and not result.unexpected_keys

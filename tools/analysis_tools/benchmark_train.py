@@ -17,7 +17,7 @@ import argparse
 import json
 import os.path as osp
 import platform
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 
@@ -114,16 +114,20 @@ def profile_step(trainer: Trainer, batch: Dict, path: str) -> None:
     print(table)
 
 
-def run_stage(stage: str, args: argparse.Namespace,
-              device: torch.device) -> Dict:
+def run_stage(stage: str, args: argparse.Namespace, device: torch.device,
+              extra_opts: Optional[dict] = None) -> Dict:
+    """Build both sides, warm up, count FLOPs and peak memory on one step
+    each, then time ``args.steps`` alternated steps per side."""
     opts = dict(sdpa=not args.no_sdpa, with_cp=args.with_cp,
                 fast_mim=args.fast_mim,
-                ref_tokenizer_eval=args.ref_tokenizer_eval)
+                ref_tokenizer_eval=args.ref_tokenizer_eval,
+                **(extra_opts or {}))
     sides = build_sides(stage, args.arch, args.img_size, device, opts,
                         with_ref=not args.no_ref)
     trainers = [Trainer(s, args, device) for s in sides]
     batches = [
-        make_batch(stage, args.batch_size, args.img_size, device, seed=i)
+        make_batch(stage, args.batch_size, args.img_size, device, seed=i,
+                   patch_size=opts.get('patch_size', 16))
         for i in range(args.steps + 2)
     ]
     for i in range(args.warmup):

@@ -42,7 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def convert(src: str, dst: str, layout: str = 'auto',
+def convert(src: str,
+            dst: str,
+            layout: str = 'auto',
             head_prefix: str = 'head.fc.') -> dict:
     """Convert ``src`` and save ``{'state_dict': ...}`` to ``dst``.
 

@@ -64,7 +64,8 @@ def main(argv=None) -> None:
     torch.save({'state_dict': out}, args.dst)
     print_log(
         f'{args.src}: kept {len(out)} of {len(state_dict)} tensors '
-        f'-> {args.dst}', logger='current')
+        f'-> {args.dst}',
+        logger='current')
 
 
 if __name__ == '__main__':

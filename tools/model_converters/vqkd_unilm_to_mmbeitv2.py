@@ -1,7 +1,13 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Convert an official BEiT v2 VQ-KD tokenizer checkpoint (microsoft/unilm
-``beit2``, tensors under ``model``) into a state dict that
-``VQKDTokenizer`` loads strictly.
+``beit2``, tensors under ``model``) into a weights-only file
+(``{'state_dict': ...}``) that ``VQKDTokenizer`` loads strictly.
+
+Teacher (``teacher_model.*``), scaling-layer and ``loss*`` keys are dropped
+and counted, as the official loader does. Keys already in mmbeitv2 layout
+pass unchanged, so the same tool exports the tokenizer weights of an
+mmbeitv2 training checkpoint (``--trusted``: full unpickling of a file you
+made yourself; official files never need it).
 
 Usage: python tools/model_converters/vqkd_unilm_to_mmbeitv2.py SRC DST
 """
@@ -15,11 +21,11 @@ sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..'))
 from mmbeitv2.utils.ckpt_mapping_vqkd import convert_vqkd_state_dict  # noqa
 
 
-def convert_file(src: str, dst: str) -> dict:
+def convert_file(src: str, dst: str, trusted: bool = False) -> dict:
     """Convert ``src`` into ``dst``; returns the summary numbers."""
-    ckpt = torch.load(src, map_location='cpu', weights_only=True)
+    ckpt = torch.load(src, map_location='cpu', weights_only=not trusted)
     state = ckpt
-    for key in ('model', 'state_dict'):
+    for key in ('state_dict', 'model'):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
             state = ckpt[key]
             break
@@ -32,8 +38,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('src', help='official tokenizer checkpoint')
     parser.add_argument('dst', help='output path')
+    parser.add_argument(
+        '--trusted',
+        action='store_true',
+        help='full unpickling of SRC (weights_only=False): only for an '
+        'mmengine checkpoint you made yourself')
     args = parser.parse_args()
-    info = convert_file(args.src, args.dst)
+    info = convert_file(args.src, args.dst, args.trusted)
     print(f'converted {info["converted"]} tensors, dropped '
           f'{info["dropped"]} teacher/scaling/loss keys -> {args.dst}')
 

@@ -18,7 +18,10 @@
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
-        type='AdamW', lr=1.5e-3, betas=(0.9, 0.98), eps=1e-8,
+        type='AdamW',
+        lr=1.5e-3,
+        betas=(0.9, 0.98),
+        eps=1e-8,
         weight_decay=0.05),
     clip_grad=dict(max_norm=3.0),  # global L2 norm, after unscale
     constructor='LearningRateDecayOptimWrapperConstructor',

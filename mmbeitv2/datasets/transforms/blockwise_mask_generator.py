@@ -124,8 +124,7 @@ class BlockwiseMaskGenerator(BaseTransform):
             # v2 top-up: random single patches (spec §2.4)
             rows, cols = (mask == 0).nonzero()
             pick = np.random.choice(
-                rows.shape[0], self.num_masking_patches - count,
-                replace=False)
+                rows.shape[0], self.num_masking_patches - count, replace=False)
             mask[rows[pick], cols[pick]] = 1
         return mask.astype(bool)
 

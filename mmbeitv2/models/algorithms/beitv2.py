@@ -101,8 +101,7 @@ class BEiTv2(BaseSelfSupervisor):
             if self.backbone.rel_pos_bias is not None else None
         return self.neck((early, final), rel_pos_bias)
 
-    def loss(self, inputs: List[torch.Tensor],
-             data_samples: List[DataSample],
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         """Both MIM losses and the logged accuracies.
 

@@ -55,8 +55,7 @@ class MIMHead(BaseModule):
         nn.init.trunc_normal_(self.cls_head.weight, std=.02, a=-.02, b=.02)
         nn.init.zeros_(self.cls_head.bias)
 
-    def forward(self, feats: torch.Tensor,
-                mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Logits at the masked positions only.
 
         Args:

@@ -80,15 +80,17 @@ class BEiTv2Neck(BaseModule):
         with layer id ``early_layers + i + 1`` (spec §2.2)."""
         first_call = not self._is_init
         super().init_weights()
-        if not first_call or (self.init_cfg is not None and
-                              self.init_cfg.get('type') == 'Pretrained'):
+        if not first_call or (self.init_cfg is not None
+                              and self.init_cfg.get('type') == 'Pretrained'):
             return
         for i, layer in enumerate(self.patch_aggregation):
             layer.rescale_init_weight_(self.early_layers + i + 1)
 
-    def forward(self, inputs: Sequence[torch.Tensor],
-                rel_pos_bias: Optional[torch.Tensor] = None
-                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        inputs: Sequence[torch.Tensor],
+        rel_pos_bias: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Args:
             inputs (Sequence[torch.Tensor]): ``(early, final)`` raw backbone
                 tokens, each (B, 1+N, C).

@@ -55,8 +55,11 @@ class VQKDTokenizer(BaseModel):
     Checkpoint = encoder, ``encoder_norm`` (official ``encoder.fc_norm``),
     ``encode_task_layer``, ``quantize`` (``initted`` = 1), decoder,
     ``decoder_norm``, ``decode_task_layer``. Give
-    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` to load one
-    strictly in ``init_weights`` (k-means never re-runs).
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` (optional
+    ``prefix``, e.g. ``'target_generator.'``; ``trusted=True`` to read a full
+    mmengine checkpoint you made) to load one strictly in ``init_weights``:
+    teacher/scaling/loss keys are dropped and reported, ``initted`` = 1 is
+    restored, so k-means never re-runs.
 
     Args:
         encoder (dict): ``BEiTv2ViT`` kwargs overriding ``VIT_DEFAULTS``.
@@ -113,7 +116,8 @@ class VQKDTokenizer(BaseModel):
         if self.init_cfg is not None and \
                 self.init_cfg.get('type') == 'Pretrained':
             load_tokenizer_checkpoint(self, self.init_cfg['checkpoint'],
-                                      self.init_cfg.get('prefix', ''))
+                                      self.init_cfg.get('prefix', ''),
+                                      self.init_cfg.get('trusted', False))
             self._is_init = True
             return
         super().init_weights()  # encoder/decoder: BEiTv2ViT.init_weights

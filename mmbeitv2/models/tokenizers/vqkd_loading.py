@@ -1,5 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Strict loading of a tokenizer checkpoint (spec §1.7, contracts.md)."""
+import pickle
 from typing import Dict, List, Tuple
 
 import torch
@@ -9,28 +10,26 @@ from mmengine.logging import print_log
 DROP_PREFIXES = ('loss', 'teacher', 'scaling')
 
 
-def _mmengine_safe_globals() -> list:
-    """Classes an mmengine-saved checkpoint pickles besides tensors, so that
-    ``weights_only=True`` (no arbitrary code) still reads it."""
-    import numpy as np
-    from mmengine.logging import HistoryBuffer
-    allowed = [HistoryBuffer, np.dtype, np.ndarray]
-    core = getattr(np, '_core', None) or np.core
-    allowed.append(core.multiarray._reconstruct)
-    allowed.append(core.multiarray.scalar)
-    allowed += [type(np.dtype(t)) for t in ('float64', 'float32', 'int64')]
-    return allowed
+def read_checkpoint(path: str,
+                    trusted: bool = False) -> Dict[str, torch.Tensor]:
+    """Read a tokenizer state dict from ``path``.
 
-
-def read_checkpoint(path: str) -> Dict[str, torch.Tensor]:
-    """Read a state dict from ``path`` with ``weights_only=True``.
-
-    Accepts a plain state dict, an official file (``model``) or an mmengine
-    checkpoint (``state_dict``; its message hub is read through an
-    allow-list, never with full unpickling).
+    Plain state dicts, official files (tensors under ``model``) and exported
+    files (``state_dict``) load with ``weights_only=True``. A full mmengine
+    training checkpoint also pickles its message hub, which
+    ``weights_only=True`` refuses; pass ``trusted=True`` (full unpickling,
+    which can run code stored in the file: only for files you made) or
+    export the weights first with
+    ``tools/model_converters/vqkd_unilm_to_mmbeitv2.py --trusted``.
     """
-    with torch.serialization.safe_globals(_mmengine_safe_globals()):
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=not trusted)
+    except pickle.UnpicklingError as e:
+        raise RuntimeError(
+            f'{path} holds more than tensors (an mmengine training '
+            'checkpoint?). Export its weights with tools/model_converters/'
+            'vqkd_unilm_to_mmbeitv2.py SRC DST --trusted, or load it with '
+            'trusted=True if you made it yourself.') from e
     for key in ('state_dict', 'model'):
         if isinstance(ckpt, dict) and key in ckpt and isinstance(
                 ckpt[key], dict):
@@ -61,7 +60,8 @@ def filter_tokenizer_state(state: Dict[str, torch.Tensor],
 
 def load_tokenizer_checkpoint(model: torch.nn.Module,
                               path: str,
-                              prefix: str = '') -> List[str]:
+                              prefix: str = '',
+                              trusted: bool = False) -> List[str]:
     """Strictly load a tokenizer checkpoint into ``model``.
 
     Every key of the model must be present and no unknown key may remain
@@ -72,7 +72,8 @@ def load_tokenizer_checkpoint(model: torch.nn.Module,
     Returns:
         list[str]: The ignored keys.
     """
-    state, ignored = filter_tokenizer_state(read_checkpoint(path), prefix)
+    state, ignored = filter_tokenizer_state(
+        read_checkpoint(path, trusted), prefix)
     model.load_state_dict(state, strict=True)
     if not model.quantize.initted:
         raise RuntimeError(f'{path}: quantize.embedding.initted is 0, the '

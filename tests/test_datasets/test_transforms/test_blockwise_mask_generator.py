@@ -57,13 +57,16 @@ def test_sizes_follow_input_and_patch_size():
     assert (gen.height, gen.width) == (8, 12)
     assert gen.generate().shape == (8, 12)
     with pytest.raises(ValueError, match='num_masking_patches'):
-        BlockwiseMaskGenerator(input_size=32, patch_size=8,
-                               num_masking_patches=17)
+        BlockwiseMaskGenerator(
+            input_size=32, patch_size=8, num_masking_patches=17)
 
 
 def test_exact_count_and_cell_frequency():
-    gen = BlockwiseMaskGenerator(input_size=224, patch_size=16,
-                                 num_masking_patches=75, min_num_patches=16)
+    gen = BlockwiseMaskGenerator(
+        input_size=224,
+        patch_size=16,
+        num_masking_patches=75,
+        min_num_patches=16)
     masks = _draw(gen, 1000)
     assert masks.dtype == bool and masks.shape == (1000, 14, 14)
     # exactly 75 every time (the v2 top-up, spec §2.4)
@@ -85,8 +88,11 @@ def test_exact_count_and_cell_frequency():
 
 
 def test_block_size_and_aspect_distribution():
-    gen = RecordingGenerator(input_size=224, patch_size=16,
-                             num_masking_patches=75, min_num_patches=16)
+    gen = RecordingGenerator(
+        input_size=224,
+        patch_size=16,
+        num_masking_patches=75,
+        min_num_patches=16)
     _draw(gen, 500)
     blocks = np.array(gen.blocks)
     assert len(blocks) > 1000
@@ -144,8 +150,8 @@ def test_blocks_use_python_random_and_topup_numpy():
 
 def test_transform_and_pack():
     from mmpretrain.datasets.transforms import PackInputs
-    gen = BlockwiseMaskGenerator(input_size=32, patch_size=4,
-                                 num_masking_patches=26, min_num_patches=8)
+    gen = BlockwiseMaskGenerator(
+        input_size=32, patch_size=4, num_masking_patches=26, min_num_patches=8)
     results = gen(dict(img=np.zeros((32, 32, 3), np.uint8)))
     assert results['mask'].shape == (8, 8) and results['mask'].sum() == 26
     packed = PackInputs(algorithm_keys=['mask'])(results)

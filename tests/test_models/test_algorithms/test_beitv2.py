@@ -33,17 +33,23 @@ def tiny_cfg():
             second_std=[255., 255., 255.],
             to_rgb=True),
         backbone=dict(
-            type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
-            out_indices=(2, 3), out_type='raw', final_norm=False,
-            with_mask_token=True, use_shared_rel_pos_bias=True,
+            type='BEiTv2ViT',
+            arch=ARCH,
+            img_size=32,
+            patch_size=8,
+            out_indices=(2, 3),
+            out_type='raw',
+            final_norm=False,
+            with_mask_token=True,
+            use_shared_rel_pos_bias=True,
             layer_scale_init_value=0.1),
         neck=dict(type='BEiTv2Neck', arch=ARCH, early_layers=3),
         head=dict(type='MIMHead', embed_dims=64, num_embed=K),
         target_generator=dict(
             type='VQKDTokenizer',
             encoder=dict(arch=TOK_ARCH, img_size=32, patch_size=8),
-            decoder=dict(arch=TOK_ARCH, img_size=4, patch_size=1,
-                         in_channels=16),
+            decoder=dict(
+                arch=TOK_ARCH, img_size=4, patch_size=1, in_channels=16),
             quantizer=dict(num_embed=K, embed_dims=16, kmeans_init=False),
             decoder_out_dims=32))
 
@@ -57,8 +63,8 @@ def build_model():
 
 def batch(b=4, seed=0):
     g = torch.Generator().manual_seed(seed)
-    imgs = torch.randint(0, 256, (b, 3, 32, 32), generator=g,
-                         dtype=torch.uint8)
+    imgs = torch.randint(
+        0, 256, (b, 3, 32, 32), generator=g, dtype=torch.uint8)
     samples = []
     for i in range(b):
         mask = np.zeros((4, 4), bool)
@@ -70,14 +76,17 @@ def batch(b=4, seed=0):
 
 
 def tokenizer_state(model):
-    return {k: v.clone() for k, v in
-            model.target_generator.state_dict().items()}
+    return {
+        k: v.clone()
+        for k, v in model.target_generator.state_dict().items()
+    }
 
 
 def build_wrapper(model):
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs/beitv2/'
-                 'beitv2_vit-tiny-p4_1xb64-coslr-2e_cifar10.py'))
+        osp.join(
+            ROOT, 'configs/beitv2/'
+            'beitv2_vit-tiny-p4_1xb64-coslr-300iter_cifar10.py'))
     wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
     return build_optim_wrapper(model, wrapper_cfg)
 
@@ -97,8 +106,10 @@ def test_one_step_keeps_tokenizer_frozen():
     assert data['inputs'][1].min() >= 0 and data['inputs'][1].max() <= 1
     assert data['inputs'][0].min() < -1
     losses = model(**data, mode='loss')
-    assert set(losses) == {'loss_mim', 'loss_mim_agg', 'acc_mim',
-                           'acc_mim_agg', 'acc_mim_majority'}
+    assert set(losses) == {
+        'loss_mim', 'loss_mim_agg', 'acc_mim', 'acc_mim_agg',
+        'acc_mim_majority'
+    }
     # near-uniform logits at init: CE ~ log K for both branches
     for key in ('loss_mim', 'loss_mim_agg'):
         assert losses[key].item() == pytest.approx(math.log(K), abs=0.3)
@@ -117,11 +128,16 @@ def test_one_step_keeps_tokenizer_frozen():
     assert all(p.grad is None for p in tok.parameters())
     assert not tok.training
     # tokenizer parameters are not in the optimizer at all
-    in_opt = {id(p) for group in wrapper.optimizer.param_groups
-              for p in group['params']}
+    in_opt = {
+        id(p)
+        for group in wrapper.optimizer.param_groups
+        for p in group['params']
+    }
     assert not any(id(p) in in_opt for p in tok.parameters())
-    trainable = [p for n, p in model.named_parameters()
-                 if not n.startswith('target_generator.')]
+    trainable = [
+        p for n, p in model.named_parameters()
+        if not n.startswith('target_generator.')
+    ]
     assert all(id(p) in in_opt for p in trainable)
 
 
@@ -132,16 +148,20 @@ def test_official_weight_decay_groups():
     model = build_model()
     wrapper = build_wrapper(model)
     names = {id(p): n for n, p in model.named_parameters()}
-    wd = {names[id(g['params'][0])]: g['weight_decay']
-          for g in wrapper.optimizer.param_groups}
+    wd = {
+        names[id(g['params'][0])]: g['weight_decay']
+        for g in wrapper.optimizer.param_groups
+    }
     lr = {g['lr'] for g in wrapper.optimizer.param_groups}
     assert len(lr) == 1  # no layer-wise lr decay in pretraining
     decayed = {n for n, v in wd.items() if v > 0}
-    assert {'backbone.mask_token',
-            'backbone.rel_pos_bias.relative_position_bias_table',
-            'head.cls_head.weight', 'backbone.layers.0.attn.qkv.weight',
-            'backbone.patch_embed.projection.weight',
-            'neck.patch_aggregation.0.ffn.layers.1.weight'} <= decayed
+    assert {
+        'backbone.mask_token',
+        'backbone.rel_pos_bias.relative_position_bias_table',
+        'head.cls_head.weight', 'backbone.layers.0.attn.qkv.weight',
+        'backbone.patch_embed.projection.weight',
+        'neck.patch_aggregation.0.ffn.layers.1.weight'
+    } <= decayed
     for n, v in wd.items():
         p = dict(model.named_parameters())[n]
         if p.ndim <= 1 or n.endswith('cls_token'):
@@ -168,8 +188,8 @@ def test_loss_only_sees_masked_targets_and_agg_branch_inputs():
                 [o[:, :1], o[:, 1:] + torch.randn_like(o[:, 1:])], 1))
         got = model(**data, mode='loss')
         handle.remove()
-        torch.testing.assert_close(got['loss_mim_agg'],
-                                   ref['loss_mim_agg'], rtol=0, atol=0)
+        torch.testing.assert_close(
+            got['loss_mim_agg'], ref['loss_mim_agg'], rtol=0, atol=0)
         assert (got['loss_mim'] - ref['loss_mim']).abs() > 1e-4
         # ... its [CLS] reaches the aggregation branch
         handle = model.backbone.layers[-1].register_forward_hook(
@@ -177,8 +197,8 @@ def test_loss_only_sees_masked_targets_and_agg_branch_inputs():
                 [o[:, :1] + torch.randn_like(o[:, :1]), o[:, 1:]], 1))
         got = model(**data, mode='loss')
         handle.remove()
-        torch.testing.assert_close(got['loss_mim'], ref['loss_mim'],
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(
+            got['loss_mim'], ref['loss_mim'], rtol=0, atol=0)
         assert (got['loss_mim_agg'] - ref['loss_mim_agg']).abs() > 1e-6
         # the early (3rd) block's patch tokens reach the aggregation branch
         handle = model.backbone.layers[2].register_forward_hook(
@@ -190,8 +210,8 @@ def test_loss_only_sees_masked_targets_and_agg_branch_inputs():
         # targets at unmasked positions do not matter
         tok = model.target_generator
         real = tok.get_tokens
-        mask = torch.stack([torch.as_tensor(d.mask).flatten()
-                            for d in data['data_samples']])
+        mask = torch.stack(
+            [torch.as_tensor(d.mask).flatten() for d in data['data_samples']])
 
         def fake_tokens(images):
             t = real(images)

@@ -28,8 +28,10 @@ def test_loss_matches_manual_ce():
     head = _head()
     feats, feats_agg, target, mask = _data()
     losses = head.loss(feats, feats_agg, target, mask)
-    assert set(losses) == {'loss_mim', 'loss_mim_agg', 'acc_mim',
-                           'acc_mim_agg', 'acc_mim_majority'}
+    assert set(losses) == {
+        'loss_mim', 'loss_mim_agg', 'acc_mim', 'acc_mim_agg',
+        'acc_mim_majority'
+    }
     w, bias = head.cls_head.weight, head.cls_head.bias
     # official: CE over all masked tokens of the batch, batch-major
     logits = (feats @ w.T + bias)[mask]
@@ -97,5 +99,5 @@ def test_accuracy_and_majority_baseline():
     assert losses['acc_mim_agg'].item() == 0.0
     # code 1 is 3 of the 4 masked targets
     assert losses['acc_mim_majority'].item() == 0.75
-    assert not any(v.requires_grad for k, v in losses.items()
-                   if k.startswith('acc'))
+    assert not any(v.requires_grad
+                   for k, v in losses.items() if k.startswith('acc'))

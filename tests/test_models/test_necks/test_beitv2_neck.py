@@ -110,8 +110,7 @@ def test_official_init():
     # a second init_weights call does not rescale again
     w = neck.patch_aggregation[0].attn.proj.weight.clone()
     neck.init_weights()
-    torch.testing.assert_close(neck.patch_aggregation[0].attn.proj.weight,
-                               w)
+    torch.testing.assert_close(neck.patch_aggregation[0].attn.proj.weight, w)
 
 
 @pytest.mark.parametrize('arch,early,dp,expected', [

@@ -1,0 +1,193 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""The results table and PNGs of ``tools/run_demo.py``.
+
+Reads what the stages left in the work dir (mmengine ``scalars.json`` of
+each run, the token dump of the ``codebook`` stage, ``timings.json``) and
+writes ``results.json``, ``results.md``, ``loss_curves.png``,
+``codebook_usage.png``, ``codebook_grid.png`` (through the tokenizer's
+``visualize_codebook.py`` when it is there) and ``data_samples.png``.
+"""
+import json
+import os.path as osp
+import pickle
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import plot_logs  # noqa: E402
+
+CURVE_KEYS = ('loss_rec', 'loss_commit', 'batch_code_usage', 'loss_mim',
+              'loss_mim_agg', 'acc_mim', 'acc_mim_agg', 'acc_mim_majority',
+              'loss', 'accuracy/top1')
+
+
+def token_counts(pkl: str, num_embed: int) -> Dict:
+    """Code histogram and mean 1 - cos of the ``tools/test.py --out`` dump
+    of :meth:`VQKDTokenizer.predict`."""
+    with open(pkl, 'rb') as f:  # our own file, written by tools/test.py
+        preds = pickle.load(f)
+    counts = np.zeros(num_embed, dtype=np.int64)
+    dists = []
+    for p in preds:
+        tokens = np.asarray(p['tokens']).reshape(-1)
+        counts += np.bincount(tokens, minlength=num_embed)
+        if 'rec_cos_distance' in p:
+            dists.append(float(p['rec_cos_distance']))
+    return dict(counts=counts, num_images=len(preds),
+                rec_cos_distance=float(np.mean(dists)) if dists else None)
+
+
+def _num_embed(config: str, root: str) -> int:
+    from mmengine.config import Config
+    return int(Config.fromfile(osp.join(root, config)).model.quantizer
+               .num_embed)
+
+
+def collect(pipe) -> Dict:
+    """Every number of the table, from the files of a finished run."""
+    w = pipe.work_dir
+    res: Dict = dict(preset=pipe.args.preset, data=pipe.data,
+                     classes=len(pipe.classes), val_split=pipe.val_split)
+
+    def scal(stage: str) -> List[Dict]:
+        d = osp.join(w, stage)
+        return plot_logs.load_scalars(d) if osp.isdir(d) else []
+
+    vq = scal('vqkd')
+    res['vqkd_train_loss_rec'] = plot_logs.last_value(
+        vq, 'loss_rec', 'train', window=3)
+    pkl = osp.join(w, 'codebook', 'tokens.pkl')
+    if osp.isfile(pkl):
+        k = _num_embed(pipe.preset['vqkd'], pipe_root())
+        tok = token_counts(pkl, k)
+        np.save(osp.join(w, 'codebook', 'counts.npy'), tok['counts'])
+        stats = plot_logs.codebook_stats(tok['counts'])
+        res.update(codebook_K=k, codebook_used=stats['used'],
+                   codebook_usage=100 * stats['usage'],
+                   codebook_perplexity=stats['perplexity'],
+                   val_rec_cos_distance=tok['rec_cos_distance'],
+                   codebook_images=tok['num_images'])
+    pt = scal('pretrain')
+    for key in ('loss_mim', 'loss_mim_agg', 'acc_mim', 'acc_mim_agg',
+                'acc_mim_majority'):
+        res[f'pretrain_{key}'] = plot_logs.last_value(
+            pt, key, 'train', window=5)
+    for stage in ('probe', 'probe_random', 'finetune'):
+        res[f'{stage}_top1'] = plot_logs.last_value(
+            scal(stage), 'accuracy/top1', 'val')
+    res['timings_s'] = dict(pipe.timings)
+    return res
+
+
+def pipe_root() -> str:
+    return osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _f(v: Optional[float], fmt: str = '{:.3f}', scale: float = 1.) -> str:
+    """Format a number that may be missing."""
+    return 'n/a' if v is None else fmt.format(v * scale)
+
+
+def table(res: Dict, stages: List[str]) -> str:
+    """The results table as markdown."""
+    pct = '{:.1f}%'
+    rows = [('data', f"{res['data']} ({res['classes']} classes, val split "
+             f"'{res['val_split']}')")]
+    if 'codebook_K' in res:
+        rows += [
+            ('codebook usage (val)',
+             f"{res['codebook_used']}/{res['codebook_K']} codes = "
+             f"{res['codebook_usage']:.1f}% (K={res['codebook_K']}), "
+             f"perplexity {res['codebook_perplexity']:.0f}"),
+        ]
+    rows += [
+        ('reconstruction loss (1 - cos)',
+         f"train {_f(res['vqkd_train_loss_rec'])}, val "
+         f"{_f(res.get('val_rec_cos_distance'))}"),
+        ('MIM accuracy (masked tokens)',
+         f"final {_f(res['pretrain_acc_mim'], pct, 100)}, aggregation "
+         f"{_f(res['pretrain_acc_mim_agg'], pct, 100)}, majority-code "
+         f"baseline {_f(res['pretrain_acc_mim_majority'], pct, 100)}"),
+        ('MIM loss (final / aggregation)',
+         f"{_f(res['pretrain_loss_mim'])} / "
+         f"{_f(res['pretrain_loss_mim_agg'])}"),
+    ]
+    p, r = res.get('probe_top1'), res.get('probe_random_top1')
+    gap = '' if p is None or r is None else f' (gap {p - r:+.1f} points)'
+    rows.append(('linear probe top-1', f'BEiT v2 {_f(p, pct)} vs '
+                 f'random init {_f(r, pct)}{gap}'))
+    if 'finetune' in stages:
+        rows.append(('fine-tune top-1', _f(res.get('finetune_top1'), pct)))
+    t = res['timings_s']
+    rows.append(('wall time', ', '.join(
+        f'{s} {t[s] / 60:.1f} min' for s in stages if s in t) +
+        f" (total {sum(t.get(s, 0) for s in stages) / 60:.1f} min)"))
+    width = max(len(a) for a, _ in rows)
+    lines = [f"| {'metric'.ljust(width)} | value |",
+             f"|{'-' * (width + 2)}|-------|"]
+    lines += [f'| {a.ljust(width)} | {b} |' for a, b in rows]
+    return '\n'.join(lines)
+
+
+def pictures(pipe, res: Dict) -> Dict[str, str]:
+    """Write the PNGs; returns name -> path (or why it was skipped)."""
+    w, out = pipe.work_dir, {}
+    runs = {s: osp.join(w, s) for s in pipe.stages
+            if s != 'codebook' and osp.isdir(osp.join(w, s))}
+    path = osp.join(w, 'loss_curves.png')
+    if plot_logs.plot_curves(runs, CURVE_KEYS, path,
+                             title=f'run_demo --preset {pipe.args.preset}'):
+        out['loss_curves'] = path
+    counts = osp.join(w, 'codebook', 'counts.npy')
+    if osp.isfile(counts):
+        path = osp.join(w, 'codebook_usage.png')
+        plot_logs.plot_codebook(
+            np.load(counts), path, osp.join(w, 'vqkd'),
+            usage_keys=('batch_code_usage', 'batch_perplexity'),
+            title='VQ-KD codebook on the val split')
+        out['codebook_usage'] = path
+    out['codebook_grid'] = codebook_grid(pipe)
+    try:
+        from mmbeitv2.datasets.demo_data import image_grid
+        grid, _ = image_grid(pipe.data, pipe.val_split, per_class=8)
+        grid.save(osp.join(w, 'data_samples.png'))
+        out['data_samples'] = osp.join(w, 'data_samples.png')
+    except (OSError, IndexError) as e:
+        out['data_samples'] = f'skipped ({e})'
+    return out
+
+
+def codebook_grid(pipe) -> str:
+    """The codebook patch grid through the tokenizer's own tool."""
+    tool = osp.join(pipe_root(), 'tools', 'analysis_tools',
+                    'visualize_codebook.py')
+    if not osp.isfile(tool):
+        return 'skipped (tools/analysis_tools/visualize_codebook.py missing)'
+    path = osp.join(pipe.work_dir, 'codebook_grid.png')
+    cmd = [sys.executable, tool, pipe.preset['vqkd'], pipe.ckpt('vqkd'),
+           '--data-root', pipe.data, '--split', pipe.val_split,
+           '--out', path]
+    proc = subprocess.run(cmd, cwd=pipe_root(), capture_output=True,
+                          text=True)
+    with open(osp.join(pipe.work_dir, 'codebook_grid.log'), 'w') as f:
+        f.write(' '.join(cmd) + '\n' + proc.stdout + proc.stderr)
+    if proc.returncode != 0 or not osp.isfile(path):
+        return f'failed (see {pipe.work_dir}/codebook_grid.log)'
+    return path
+
+
+def make_report(pipe) -> Dict:
+    res = collect(pipe)
+    res['pictures'] = pictures(pipe, res)
+    text = table(res, pipe.stages)
+    with open(osp.join(pipe.work_dir, 'results.json'), 'w') as f:
+        json.dump(res, f, indent=1)
+    with open(osp.join(pipe.work_dir, 'results.md'), 'w') as f:
+        f.write(text + '\n')
+    print('\n' + text)
+    for name, path in res['pictures'].items():
+        print(f'{name}: {path}')
+    return res

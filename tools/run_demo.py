@@ -1,0 +1,298 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""The whole BEiT v2 pipeline in one command, on CPU.
+
+    python tools/run_demo.py                       # embedded shapes10 demo
+    python tools/run_demo.py --data DIR            # any ImageFolder data
+    python tools/run_demo.py --preset cifar --data data/cifar10
+
+Stages (each a ``tools/train.py`` / ``tools/test.py`` subprocess with a
+config from ``configs/demo/`` or the small CPU configs it inherits):
+
+1. ``vqkd``      VQ-KD tokenizer training, offline EfficientNet-Lite0 teacher
+2. ``codebook``  tokenize the val split: codebook usage, reconstruction
+3. ``pretrain``  BEiT v2 masked image modeling on the frozen tokenizer
+4. ``probe``     linear probe of the pretrained backbone
+5. ``probe_random``  the same probe on a randomly initialised backbone
+6. ``finetune``  short end-to-end fine-tune (presets that have one)
+
+Re-running reuses finished stages (a stage is done when its final
+checkpoint / output exists), resumes an interrupted one from its last
+checkpoint, and ``--force`` reruns everything (or ``--force pretrain ...``
+the named stages and every stage after them). At the end it prints a table
+(also in ``<work-dir>/results.md`` and ``results.json``) and writes PNGs
+(loss curves, codebook usage, the codebook patch grid). See docs/demo.md.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+
+import demo_report  # noqa: E402
+
+STAGES = ('vqkd', 'codebook', 'pretrain', 'probe', 'probe_random',
+          'finetune')
+_DEMO = dict(
+    data='data/shapes10',
+    work_dir='work_dirs/demo',
+    vqkd='configs/demo/vqkd_demo_shapes10.py',
+    pretrain='configs/demo/beitv2_demo_shapes10.py',
+    probe='configs/demo/vit-tiny-p4_linear-probe_demo_shapes10.py',
+    finetune=None,
+    extra={})
+PRESETS = {
+    'demo': _DEMO,
+    'cifar': dict(
+        data='data/cifar10',
+        work_dir='work_dirs/cifar_benchmark',
+        vqkd='configs/demo/vqkd_cifar10.py',
+        pretrain='configs/demo/beitv2_cifar10.py',
+        probe='configs/demo/vit-tiny-p4_linear-probe_cifar10.py',
+        finetune='configs/demo/vit-tiny-p4_finetune_cifar10.py',
+        extra={}),
+    # Seconds-long smoke run of every stage (tests, CI): one epoch of
+    # batch 8 on a shapes10 with 4 train / 2 val images per class.
+    'tiny': dict(
+        _DEMO,
+        data=None,
+        work_dir='work_dirs/demo_tiny',
+        extra={
+            # epoch-based stages
+            'epochs': [
+                'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+            ],
+            'pretrain': ['train_cfg.max_iters=4'],
+            'train': [
+                'train_dataloader.batch_size=8',
+                'train_dataloader.num_workers=0',
+                'train_dataloader.persistent_workers=False',
+                'default_hooks.logger.interval=1',
+            ],
+            'eval': [
+                'val_dataloader.batch_size=8',
+                'val_dataloader.num_workers=0',
+                'val_dataloader.persistent_workers=False',
+                'test_dataloader.batch_size=8',
+                'test_dataloader.num_workers=0',
+                'test_dataloader.persistent_workers=False',
+            ],
+        }),
+}
+TINY_DATA = dict(num_train_per_class=4, num_val_per_class=2)
+
+
+class Pipeline:
+    """Builds and runs the stage commands of one preset."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.preset = PRESETS[args.preset]
+        self.work_dir = osp.abspath(args.work_dir or self.preset['work_dir'])
+        default_data = self.preset['data'] or osp.join(self.work_dir, 'data')
+        self.data = osp.abspath(args.data or default_data)
+        self.generated = args.data is None and args.preset != 'cifar'
+        self.timings_file = osp.join(self.work_dir, 'timings.json')
+        self.timings = _read_json(self.timings_file, {})
+        self.stages = [s for s in STAGES
+                       if s != 'finetune' or self.preset['finetune']]
+
+    # ---------------------------------------------------------------- data
+    def prepare_data(self) -> None:
+        if self.generated:
+            from mmbeitv2.datasets.demo_data import write_demo_dataset
+            kwargs = TINY_DATA if self.args.preset == 'tiny' else {}
+            t0 = time.time()
+            write_demo_dataset(self.data, **kwargs)
+            self.log(f'data: shapes10 in {self.data} '
+                     f'({time.time() - t0:.0f} s)')
+        if not osp.isdir(osp.join(self.data, 'train')):
+            raise SystemExit(
+                f'{self.data}/train not found: --data must be an ImageFolder '
+                'root with train/<class>/* and val/<class>/* (or test/); '
+                'see docs/demo.md')
+        self.val_split = 'val' if osp.isdir(osp.join(self.data, 'val')) \
+            else 'test'
+        self.classes = sorted(
+            d for d in os.listdir(osp.join(self.data, 'train'))
+            if osp.isdir(osp.join(self.data, 'train', d)))
+
+    def data_options(self, with_val: bool) -> List[str]:
+        """--cfg-options that point a config at ``self.data``."""
+        opts = [f'train_dataloader.dataset.data_root={self.data}']
+        if with_val:
+            ann = osp.join('meta', f'{self.val_split}.txt')  # ImageNet
+            for loader in ('val_dataloader', 'test_dataloader'):
+                opts += [f'{loader}.dataset.data_root={self.data}',
+                         f'{loader}.dataset.data_prefix={self.val_split}']
+                if osp.isfile(osp.join(self.data, ann)):
+                    opts.append(f'{loader}.dataset.ann_file={ann}')
+        return opts
+
+    # -------------------------------------------------------------- stages
+    def final_checkpoint(self, config: str, stage_dir: str,
+                         opts: List[str]) -> str:
+        """``epoch_{max_epochs}.pth`` or ``iter_{max_iters}.pth`` of a
+        config after ``opts`` (``--cfg-options``)."""
+        from mmengine.config import Config
+        train_cfg = dict(Config.fromfile(osp.join(ROOT, config)).train_cfg)
+        for opt in opts:
+            key, _, value = opt.partition('=')
+            if key in ('train_cfg.max_epochs', 'train_cfg.max_iters'):
+                train_cfg[key.split('.')[1]] = int(value)
+        if 'max_epochs' in train_cfg:
+            return osp.join(stage_dir, f"epoch_{train_cfg['max_epochs']}.pth")
+        return osp.join(stage_dir, f"iter_{train_cfg['max_iters']}.pth")
+
+    def stage_plan(self, stage: str) -> Dict:
+        """Command, output and done-marker of one stage."""
+        p, w = self.preset, self.work_dir
+        sdir = osp.join(w, stage)
+        extra = self.preset['extra']
+        eval_opts = extra.get('eval', [])
+        if stage == 'codebook':
+            cfg = p['vqkd']
+            out = osp.join(sdir, 'tokens.pkl')
+            cmd = ['tools/test.py', cfg, self.ckpt('vqkd'), '--work-dir',
+                   sdir, '--out', out, '--cfg-options',
+                   *self.data_options(True), *eval_opts]
+            return dict(cmd=cmd, done=out, dir=sdir)
+        cfg = dict(vqkd=p['vqkd'], pretrain=p['pretrain'],
+                   probe=p['probe'], probe_random=p['probe'],
+                   finetune=p['finetune'])[stage]
+        opts = [*self.data_options(stage != 'pretrain'),
+                *extra.get('train', []), *extra.get(stage, [])]
+        if stage != 'pretrain':
+            opts += [*extra.get('epochs', []), *eval_opts]
+        if stage == 'pretrain':
+            opts.append('model.target_generator.init_cfg.checkpoint='
+                        + self.ckpt('vqkd'))
+        elif stage in ('probe', 'finetune'):
+            opts.append('model.backbone.init_cfg.checkpoint='
+                        + self.ckpt('pretrain'))
+        elif stage == 'probe_random':
+            opts.append('model.backbone.init_cfg=None')
+        if stage in ('probe', 'probe_random', 'finetune'):
+            opts.append(f'model.head.num_classes={len(self.classes)}')
+        done = self.final_checkpoint(cfg, sdir, opts)
+        cmd = ['tools/train.py', cfg, '--work-dir', sdir]
+        # resume an interrupted run, never a forced one
+        if stage not in self.forced and not osp.isfile(done) and osp.isfile(
+                osp.join(sdir, 'last_checkpoint')):
+            cmd.append('--resume')
+        cmd += ['--cfg-options', *opts]
+        return dict(cmd=cmd, done=done, dir=sdir)
+
+    def ckpt(self, stage: str) -> str:
+        return self.stage_plan(stage)['done']
+
+    def is_done(self, stage: str, done: str) -> bool:
+        return osp.isfile(done) and stage not in self.forced
+
+    def run(self) -> Dict:
+        os.makedirs(self.work_dir, exist_ok=True)
+        self.forced = set()
+        if self.args.force is not None:
+            named = self.args.force or list(self.stages)
+            first = min(self.stages.index(s) for s in named)
+            # a rerun stage invalidates every stage after it
+            self.forced = set(self.stages[first:])
+        self.prepare_data()
+        selected = [s for s in self.stages
+                    if not self.args.stages or s in self.args.stages]
+        for i, stage in enumerate(selected, 1):
+            plan = self.stage_plan(stage)
+            head = f'[{i}/{len(selected)}] {stage}'
+            if self.is_done(stage, plan['done']):
+                self.log(f'{head}: done before, reused '
+                         f'({osp.relpath(plan["done"], self.work_dir)})')
+                continue
+            self.forced.discard(stage)
+            self.log(f'{head}: python {" ".join(plan["cmd"])}')
+            elapsed = self.execute(stage, plan)
+            self.timings[stage] = elapsed
+            _write_json(self.timings_file, self.timings)
+            self.log(f'{head}: finished in {_fmt_time(elapsed)}')
+        return demo_report.make_report(self)
+
+    def execute(self, stage: str, plan: Dict) -> float:
+        """Run one stage; its output goes to the console and a log file."""
+        os.makedirs(plan['dir'], exist_ok=True)
+        log_file = osp.join(self.work_dir, f'{stage}.log')
+        env = dict(os.environ, PYTHONWARNINGS='ignore')
+        t0 = time.time()
+        with open(log_file, 'a') as log:
+            proc = subprocess.Popen(
+                [sys.executable, *plan['cmd']], cwd=ROOT, env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for line in proc.stdout:
+                log.write(line)
+                if not self.args.quiet:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+            rc = proc.wait()
+        if rc != 0 or not osp.isfile(plan['done']):
+            raise SystemExit(
+                f'stage {stage} failed (exit code {rc}); its log: '
+                f'{log_file}. Re-run the same command to resume.')
+        return time.time() - t0
+
+    def log(self, msg: str) -> None:
+        print(f'[run_demo {time.strftime("%H:%M:%S")}] {msg}', flush=True)
+
+
+def _fmt_time(seconds: float) -> str:
+    return f'{int(seconds // 60)} min {seconds % 60:04.1f} s'
+
+
+def _read_json(path: str, default):
+    if osp.isfile(path):
+        with open(path) as f:
+            return json.load(f)
+    return default
+
+
+def _write_json(path: str, obj) -> None:
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Run VQ-KD -> BEiT v2 pretraining -> linear probes.')
+    parser.add_argument(
+        '--preset', choices=sorted(PRESETS), default='demo',
+        help='demo: shapes10, ~15 min on 2 CPU cores; cifar: the CIFAR-10 '
+        'benchmark; tiny: a seconds-long smoke run')
+    parser.add_argument(
+        '--data', help='ImageFolder root (train/<class>/*, val/ or test/); '
+        'default: the generated shapes10 (demo, tiny) or data/cifar10')
+    parser.add_argument('--work-dir', help='default: work_dirs/<preset>')
+    parser.add_argument(
+        '--force', nargs='*', choices=STAGES,
+        help='rerun these stages and all after them (no name: all)')
+    parser.add_argument(
+        '--stages', nargs='+', choices=STAGES,
+        help='run only these stages (earlier outputs must exist)')
+    parser.add_argument(
+        '--quiet', action='store_true',
+        help='only one line per stage; the mmengine logs go to '
+        '<work-dir>/<stage>.log')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    args = parse_args(argv)
+    return Pipeline(args).run()
+
+
+if __name__ == '__main__':
+    main()
