@@ -9,12 +9,17 @@ import argparse
 import os
 import os.path as osp
 import sys
+import warnings
 from copy import deepcopy
 from typing import List, Optional
 
 # Let `python tools/x.py` use this checkout's mmbeitv2 even before
 # `pip install -e .` (mmpretrain's shell launchers set PYTHONPATH instead).
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+# mmcv-lite (the pinned stack, no compiled ops) warns on every import that
+# its deformable attention op is missing; nothing here uses it.
+warnings.filterwarnings(
+    'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
 from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
 

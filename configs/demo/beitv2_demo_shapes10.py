@@ -23,8 +23,9 @@ model = dict(
 
 train_dataloader = dict(dataset=dict(data_root='data/shapes10/'))
 
-# 600 iterations of 64 = 13 epochs of shapes10; 30 warmup iterations.
-max_iters = 600
+# 400 iterations of 64 = 13 epochs of the demo shapes10 (2,000 train
+# images); 30 warmup iterations.
+max_iters = 400
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
          end=30),

@@ -1,6 +1,6 @@
 # Demo stage 1 (tools/run_demo.py): VQ-KD tokenizer training on shapes10,
-# the embedded default data set (mmbeitv2/datasets/demo_data.py, 10 x 300
-# train / 10 x 100 val images, 32 px). Everything else is the small CPU
+# the embedded default data set (mmbeitv2/datasets/demo_data.py; the demo
+# writes 10 x 200 train / 10 x 50 val images, 32 px). The rest is the small CPU
 # CIFAR-10 config: 4x128 ViT encoder, 1-block decoder, K = 1024 codes
 # with dead-code restart, the offline EfficientNet-Lite0 teacher at 128 px.
 # run_demo.py sets data_root (any ImageFolder via --data) and the val split.
@@ -25,7 +25,7 @@ test_dataloader = dict(
 test_evaluator = _base_.val_evaluator
 test_cfg = dict()
 
-# 3 epochs x 46 iterations: 1 warmup epoch, cosine over the other 2.
+# 3 epochs x 31 iterations (2,000 images): 1 warmup epoch, cosine over 2.
 max_epochs = 3
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,

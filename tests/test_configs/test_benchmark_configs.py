@@ -77,6 +77,8 @@ def tiny_cls_cfg(path: str, data_root: str, work_dir: str) -> Config:
         batch_size=4, num_workers=0, persistent_workers=False)
     # assignment replaces the dict (ConfigDict.update would merge)
     cfg.train_dataloader['dataset'] = dataset
+    cfg.train_dataloader['sampler'] = dict(
+        type='DefaultSampler', shuffle=True)
     # the 21k configs have no evaluation; borrow the ImageNet one
     base = Config.fromfile(CLS[0])
     val = copy.deepcopy(cfg.get('val_dataloader') or base.val_dataloader)
@@ -95,6 +97,7 @@ def tiny_cls_cfg(path: str, data_root: str, work_dir: str) -> Config:
     cfg.work_dir = work_dir
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    # iteration-based schedules (the CIFAR configs) run as they are
     cfg.log_level = 'WARNING'
     return cfg
 

@@ -30,6 +30,10 @@ def _latest(work_dir: str) -> str:
         return f.read().strip()
 
 
+def _latest_at(work_dir: str, it: int) -> str:
+    return osp.join(work_dir, f'iter_{it}.pth')
+
+
 def _adamw_steps(ckpt: dict) -> set:
     return {
         int(state['step'])
@@ -40,7 +44,7 @@ def _adamw_steps(ckpt: dict) -> set:
 @pytest.mark.integration
 def test_sigkill_then_resume_auto_then_test(tmp_path):
     tmp = str(tmp_path)
-    config = write_config(tmp, max_iters=MAX_ITERS, sleep=0.1)
+    config = write_config(tmp, max_iters=MAX_ITERS, sleep=0.3)
     work_dir = osp.join(tmp, 'work')
 
     proc = start_train(tmp, config, work_dir)
@@ -60,8 +64,18 @@ def test_sigkill_then_resume_auto_then_test(tmp_path):
     before = _load(_latest(work_dir))
     assert before['meta']['iter'] == killed_at
 
-    proc = start_train(tmp, config, work_dir, '--resume')
+    # `--amp` on a machine without CUDA must not crash (fp32, one line).
+    proc = start_train(tmp, config, work_dir, '--resume', '--amp')
     assert proc.wait(timeout=180) == 0
+    with open(proc.log_path) as f:
+        log = f.read()
+    resumed = 'Auto resumed from the latest checkpoint ' + _latest_at(
+        work_dir, killed_at)
+    assert resumed in log
+    # The tools add the non-finite loss guard to every run.
+    assert '(ABOVE_NORMAL) NonFiniteLossHook' in log
+    if not torch.cuda.is_available():
+        assert '--amp: mixed precision needs CUDA here' in log
     final = _load(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
     assert _latest(work_dir) == osp.join(work_dir, f'iter_{MAX_ITERS}.pth')
 

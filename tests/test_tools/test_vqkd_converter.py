@@ -106,7 +106,8 @@ def test_every_tensor_lands_where_it_belongs():
     model.load_state_dict(converted, strict=True)
     own = model.state_dict()
     expected = {
-        'encoder.blocks.1.mlp.fc2.weight': 'encoder.layers.1.ffn.layers.1.weight',
+        'encoder.blocks.1.mlp.fc2.weight':
+        'encoder.layers.1.ffn.layers.1.weight',
         'encoder.blocks.0.norm1.bias': 'encoder.layers.0.ln1.bias',
         'encoder.patch_embed.proj.weight':
         'encoder.patch_embed.projection.weight',

@@ -121,15 +121,20 @@ def tool_env(tmp_dir: str) -> dict:
     env['PYTHONPATH'] = os.pathsep.join(
         [REPO, tmp_dir, env.get('PYTHONPATH', '')])
     env.pop('MMBEITV2_TRUST_CHECKPOINTS', None)
+    # One intra-op thread per process (what torchrun sets): the tiny model
+    # gains nothing from more, and on a busy 2-core machine extra threads
+    # made an iteration 20x slower here.
+    env.setdefault('OMP_NUM_THREADS', '1')
     return env
 
 
 def start_train(tmp_dir: str, config: str, work_dir: str,
                 *extra: str) -> subprocess.Popen:
-    """Start ``tools/train.py`` in a subprocess (stdout+stderr to a log)."""
-    log = open(osp.join(tmp_dir, f'train_{len(os.listdir(tmp_dir))}.log'),
-               'w')
-    return subprocess.Popen(
+    """Start ``tools/train.py`` in a subprocess; stdout+stderr go to the
+    file ``proc.log_path``."""
+    log_path = osp.join(tmp_dir, f'train_{len(os.listdir(tmp_dir))}.log')
+    log = open(log_path, 'w')
+    proc = subprocess.Popen(
         [sys.executable,
          osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', work_dir,
          *extra],
@@ -138,3 +143,5 @@ def start_train(tmp_dir: str, config: str, work_dir: str,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL)
+    proc.log_path = log_path
+    return proc

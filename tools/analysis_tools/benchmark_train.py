@@ -17,14 +17,22 @@ import argparse
 import json
 import os.path as osp
 import platform
+import sys
 from typing import Dict, List, Optional
 
 import torch
+from mmengine.logging import MMLogger
 
-from mmbeitv2.utils import register_all_modules
-from mmbeitv2.utils.benchmark import (PeakMemory, count_flops, matmul_peak,
-                                      paired_ratio, summarize, time_call)
-from mmbeitv2.utils.benchmark_stages import Side, build_sides, make_batch
+# run from a checkout without installing (as tools/train.py does)
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmbeitv2.utils import register_all_modules  # noqa: E402
+from mmbeitv2.utils.benchmark import (PeakMemory, count_flops,  # noqa: E402
+                                      matmul_peak, paired_ratio, summarize,
+                                      time_call)
+from mmbeitv2.utils.benchmark_stages import (Side, build_sides,  # noqa: E402
+                                             make_batch)
 
 DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 
@@ -192,6 +200,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    # quiet mmengine's per-parameter init report
+    MMLogger.get_instance('benchmark_train', log_level='WARNING')
     register_all_modules(init_default_scope=False)
     peak_dtype = DTYPES[args.dtype] if device.type == 'cuda' \
         else torch.float32

@@ -42,5 +42,5 @@ class CodebookUsageHook(Hook):
         runner.message_hub.update_scalar('train/codebook_used_pct',
                                          used_pct)
         runner.logger.info(
-            f'Epoch {runner.epoch}: unused codes in codebook: {unused} / '
+            f'Epoch {runner.epoch + 1}: unused codes in codebook: {unused} / '
             f'{size.numel()} ({used_pct:.1f}% used)')

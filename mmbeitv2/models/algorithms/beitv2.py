@@ -22,7 +22,8 @@ class BEiTv2(BaseSelfSupervisor):
 
     The tokenizer is frozen explicitly (spec §1.7, stack_notes #5): its
     parameters get ``requires_grad=False``, :meth:`train` keeps it in eval
-    mode, and its tokens are computed under ``torch.no_grad()``. Pair the
+    mode, and its tokens are computed under ``torch.no_grad()``, in fp32
+    even under autocast (``--amp``). Pair the
     model with an optimizer constructor that skips parameters without grad
     (the configs use mmpretrain's ``LearningRateDecayOptimWrapperConstructor``
     with ``layer_decay_rate=1.0``) so it is not in the optimizer, and DDP
@@ -83,7 +84,10 @@ class BEiTv2(BaseSelfSupervisor):
         Returns:
             torch.Tensor: (B, N) long codes, raster order.
         """
-        return self.target_generator.get_tokens(images01).long()
+        # fp32 even under --amp: low-precision distances flip near-tied
+        # codes, and bf16 targets need a parity test first (contracts.md).
+        with torch.autocast(images01.device.type, enabled=False):
+            return self.target_generator.get_tokens(images01.float()).long()
 
     def forward_features(self, images: torch.Tensor,
                          mask: Optional[torch.Tensor]) -> Sequence:

@@ -78,8 +78,9 @@ def load_tokenizer_checkpoint(model: torch.nn.Module,
     if not model.quantize.initted:
         raise RuntimeError(f'{path}: quantize.embedding.initted is 0, the '
                            'codebook was never trained')
+    more = '...' if len(ignored) > 5 else ''
     print_log(
         f'VQKDTokenizer: loaded {len(state)} tensors from {path}; ignored '
-        f'{len(ignored)} keys {ignored[:5]}{"..." if len(ignored) > 5 else ""}',
+        f'{len(ignored)} keys {ignored[:5]}{more}',
         logger='current')
     return ignored

@@ -10,8 +10,8 @@ from mmbeitv2.datasets.transforms import BlockwiseMaskGenerator
 
 
 class RecordingGenerator(BlockwiseMaskGenerator):
-    """Records (h, w, budget) of every block it places, read off the corner draws
-    ``randint(0, H - h)``, ``randint(0, W - w)``."""
+    """Records (h, w, budget) of every block it places, read off the
+    corner draws ``randint(0, H - h)``, ``randint(0, W - w)``."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

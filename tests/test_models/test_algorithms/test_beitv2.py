@@ -224,6 +224,25 @@ def test_loss_only_sees_masked_targets_and_agg_branch_inputs():
             torch.testing.assert_close(got[key], ref[key], rtol=0, atol=0)
 
 
+def test_targets_in_fp32_under_autocast():
+    model = build_model().eval()
+    data = model.data_preprocessor(batch(), training=False)
+    dtypes = []
+    # the output of a Linear shows the autocast dtype
+    model.target_generator.encoder.layers[0].attn.proj.register_forward_hook(
+        lambda m, i, o: dtypes.append(o.dtype))
+    model.backbone.layers[0].attn.proj.register_forward_hook(
+        lambda m, i, o: dtypes.append(o.dtype))
+    with torch.no_grad():
+        ref = model.get_targets(data['inputs'][1])
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            got = model.get_targets(data['inputs'][1])
+            model(**data, mode='loss')
+    assert torch.equal(ref, got)
+    # tokenizer fp32 (x3), the student does run in bf16
+    assert dtypes == [torch.float32] * 3 + [torch.bfloat16]
+
+
 def test_grid_mismatch_is_reported():
     model = build_model()
     data = model.data_preprocessor(batch(), training=False)

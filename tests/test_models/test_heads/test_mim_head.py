@@ -1,6 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -44,7 +45,7 @@ def test_loss_matches_manual_ce():
     torch.testing.assert_close(losses['acc_mim'], acc)
     # init: N(0, .02) truncated at 1 sigma -> near-uniform logits
     assert losses['loss_mim'].item() == \
-        __import__('pytest').approx(math.log(10), abs=0.2)
+        pytest.approx(math.log(10), abs=0.2)
     assert head.cls_head.weight.abs().max() <= 0.02
     assert torch.all(head.cls_head.bias == 0)
 

@@ -34,7 +34,8 @@ def build(**kwargs):
 
 
 def images(b=4, seed=0):
-    return torch.rand(b, 3, 32, 32, generator=torch.Generator().manual_seed(seed))
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(b, 3, 32, 32, generator=g)
 
 
 def test_loss_keys_and_values():
