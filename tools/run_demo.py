@@ -13,7 +13,8 @@ config from ``configs/demo/`` or the small CPU configs it inherits):
 3. ``pretrain``  BEiT v2 masked image modeling on the frozen tokenizer
 4. ``probe``     linear probe of the pretrained backbone
 5. ``probe_random``  the same probe on a randomly initialised backbone
-6. ``finetune``  short end-to-end fine-tune (presets that have one)
+6. ``probe_teacher``  the probe on the frozen teacher's features (cifar)
+7. ``finetune``  short end-to-end fine-tune (cifar)
 
 Re-running reuses finished stages (a stage is done when its final
 checkpoint / output exists), resumes an interrupted one from its last
@@ -23,6 +24,7 @@ the named stages and every stage after them). At the end it prints a table
 (loss curves, codebook usage, the codebook patch grid). See docs/demo.md.
 """
 import argparse
+import functools
 import json
 import os
 import os.path as osp
@@ -38,13 +40,14 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
 import demo_report  # noqa: E402
 
 STAGES = ('vqkd', 'codebook', 'pretrain', 'probe', 'probe_random',
-          'finetune')
+          'probe_teacher', 'finetune')
 _DEMO = dict(
     data='data/shapes10',
     work_dir='work_dirs/demo',
     vqkd='configs/demo/vqkd_demo_shapes10.py',
     pretrain='configs/demo/beitv2_demo_shapes10.py',
     probe='configs/demo/vit-tiny-p4_linear-probe_demo_shapes10.py',
+    probe_teacher=None,
     finetune=None,
     extra={})
 PRESETS = {
@@ -55,6 +58,7 @@ PRESETS = {
         vqkd='configs/demo/vqkd_cifar10.py',
         pretrain='configs/demo/beitv2_cifar10.py',
         probe='configs/demo/vit-tiny-p4_linear-probe_cifar10.py',
+        probe_teacher='configs/demo/effnet-lite0_linear-probe_cifar10.py',
         finetune='configs/demo/vit-tiny-p4_finetune_cifar10.py',
         extra={}),
     # Seconds-long smoke run of every stage (tests, CI): one epoch of
@@ -106,13 +110,16 @@ class Pipeline:
         self.timings = _read_json(self.timings_file, {})
         self.cpu_times: Dict[str, float] = {}
         self.stages = [s for s in STAGES
-                       if s != 'finetune' or self.preset['finetune']]
+                       if self.preset.get(s, 'always') is not None]
 
     # ---------------------------------------------------------------- data
     def prepare_data(self) -> None:
         if self.generated:
             from mmbeitv2.datasets.demo_data import write_demo_dataset
-            kwargs = DATA_SIZES[self.args.preset]
+            kwargs = dict(DATA_SIZES[self.args.preset])
+            if self.args.data_size:
+                kwargs = dict(num_train_per_class=self.args.data_size[0],
+                              num_val_per_class=self.args.data_size[1])
             t0 = time.time()
             write_demo_dataset(self.data, **kwargs)
             self.log(f'data: shapes10 in {self.data} '
@@ -145,8 +152,7 @@ class Pipeline:
                          opts: List[str]) -> str:
         """``epoch_{max_epochs}.pth`` or ``iter_{max_iters}.pth`` of a
         config after ``opts`` (``--cfg-options``)."""
-        from mmengine.config import Config
-        train_cfg = dict(Config.fromfile(osp.join(ROOT, config)).train_cfg)
+        train_cfg = dict(_train_cfg(config))
         for opt in opts:
             key, _, value = opt.partition('=')
             if key in ('train_cfg.max_epochs', 'train_cfg.max_iters'):
@@ -161,16 +167,15 @@ class Pipeline:
         sdir = osp.join(w, stage)
         extra = self.preset['extra']
         eval_opts = extra.get('eval', [])
+        user = self.user_options(stage)
         if stage == 'codebook':
             cfg = p['vqkd']
             out = osp.join(sdir, 'tokens.pkl')
             cmd = ['tools/test.py', cfg, self.ckpt('vqkd'), '--work-dir',
                    sdir, '--out', out, '--cfg-options',
-                   *self.data_options(True), *eval_opts]
+                   *self.data_options(True), *eval_opts, *user]
             return dict(cmd=cmd, done=out, dir=sdir)
-        cfg = dict(vqkd=p['vqkd'], pretrain=p['pretrain'],
-                   probe=p['probe'], probe_random=p['probe'],
-                   finetune=p['finetune'])[stage]
+        cfg = p['probe'] if stage == 'probe_random' else p[stage]
         opts = [*self.data_options(stage != 'pretrain'),
                 *extra.get('train', []), *extra.get(stage, [])]
         if stage != 'pretrain':
@@ -183,8 +188,9 @@ class Pipeline:
                         + self.ckpt('pretrain'))
         elif stage == 'probe_random':
             opts.append('model.backbone.init_cfg=None')
-        if stage in ('probe', 'probe_random', 'finetune'):
+        if stage.startswith('probe') or stage == 'finetune':
             opts.append(f'model.head.num_classes={len(self.classes)}')
+        opts += user
         done = self.final_checkpoint(cfg, sdir, opts)
         cmd = ['tools/train.py', cfg, '--work-dir', sdir]
         # resume an interrupted run, never a forced one
@@ -193,6 +199,20 @@ class Pipeline:
             cmd.append('--resume')
         cmd += ['--cfg-options', *opts]
         return dict(cmd=cmd, done=done, dir=sdir)
+
+    def user_options(self, stage: str) -> List[str]:
+        """``--options`` of this stage; ``probe:`` also applies to
+        ``probe_random`` (the two must share one protocol)."""
+        out = []
+        for item in self.args.options:
+            name, sep, opt = item.partition(':')
+            if not sep or name not in (*STAGES, 'all'):
+                raise SystemExit(f'--options {item!r}: use STAGE:KEY=VALUE '
+                                 f'with STAGE in {", ".join(STAGES)}, all')
+            if name in ('all', stage) or (name, stage) == ('probe',
+                                                            'probe_random'):
+                out.append(opt)
+        return out
 
     def ckpt(self, stage: str) -> str:
         return self.stage_plan(stage)['done']
@@ -257,6 +277,13 @@ class Pipeline:
         print(f'[run_demo {time.strftime("%H:%M:%S")}] {msg}', flush=True)
 
 
+@functools.lru_cache(maxsize=None)
+def _train_cfg(config: str) -> Dict:
+    """``train_cfg`` of a config (parsing one takes about a second)."""
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(ROOT, config)).train_cfg.to_dict()
+
+
 def _children_cpu() -> float:
     import resource
     use = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -298,6 +325,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--stages', nargs='+', choices=STAGES,
         help='run only these stages (earlier outputs must exist)')
+    parser.add_argument(
+        '--options', nargs='+', default=[], metavar='STAGE:KEY=VALUE',
+        help='extra --cfg-options for one stage (or "all:"), e.g. '
+        'pretrain:train_cfg.max_iters=100 vqkd:train_cfg.max_epochs=1; '
+        'the final checkpoint name follows max_epochs / max_iters')
+    parser.add_argument(
+        '--data-size', nargs=2, type=int, metavar=('TRAIN', 'VAL'),
+        help='images per class of the generated shapes10 '
+        '(demo: 200 50)')
     parser.add_argument(
         '--quiet', action='store_true',
         help='only one line per stage; the mmengine logs go to '

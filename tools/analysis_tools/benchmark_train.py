@@ -157,7 +157,8 @@ def run_stage(stage: str, args: argparse.Namespace, device: torch.device,
         # alternate which side goes first, so drift hits both equally
         order = trainers if i % 2 == 0 else trainers[::-1]
         for tr in order:
-            tr.timed_step(batches[i])
+            t = tr.timed_step(batches[i])
+            print(f'[{stage}] step {i} {tr.side.name}: {t:.3f}s', flush=True)
     for tr in trainers:
         r = res['sides'][tr.side.name]
         t = summarize(tr.times)

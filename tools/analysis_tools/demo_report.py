@@ -75,7 +75,7 @@ def collect(pipe) -> Dict:
                 'acc_mim_majority'):
         res[f'pretrain_{key}'] = plot_logs.last_value(
             pt, key, 'train', window=5)
-    for stage in ('probe', 'probe_random', 'finetune'):
+    for stage in ('probe', 'probe_random', 'probe_teacher', 'finetune'):
         res[f'{stage}_top1'] = plot_logs.last_value(
             scal(stage), 'accuracy/top1', 'val')
     res['timings_s'] = dict(pipe.timings)
@@ -119,6 +119,9 @@ def table(res: Dict, stages: List[str]) -> str:
     gap = '' if p is None or r is None else f' (gap {p - r:+.1f} points)'
     rows.append(('linear probe top-1', f'BEiT v2 {_f(p, pct)} vs '
                  f'random init {_f(r, pct)}{gap}'))
+    if 'probe_teacher' in stages:
+        rows.append(('teacher-feature probe top-1',
+                     _f(res.get('probe_teacher_top1'), pct)))
     if 'finetune' in stages:
         rows.append(('fine-tune top-1', _f(res.get('finetune_top1'), pct)))
     t = res['timings_s']
@@ -167,9 +170,11 @@ def codebook_grid(pipe) -> str:
     if not osp.isfile(tool):
         return 'skipped (tools/analysis_tools/visualize_codebook.py missing)'
     path = osp.join(pipe.work_dir, 'codebook_grid.png')
+    # our own checkpoint, written by the vqkd stage: --trusted
     cmd = [sys.executable, tool, pipe.preset['vqkd'], pipe.ckpt('vqkd'),
-           '--data-root', pipe.data, '--split', pipe.val_split,
-           '--out', path]
+           '--data', osp.join(pipe.data, pipe.val_split), '--out', path,
+           '--hist', osp.join(pipe.work_dir, 'codebook_grid_hist.png'),
+           '--max-images', '500', '--trusted']
     proc = subprocess.run(cmd, cwd=pipe_root(), capture_output=True,
                           text=True)
     with open(osp.join(pipe.work_dir, 'codebook_grid.log'), 'w') as f:

@@ -6,11 +6,11 @@ by side (the ground truth only when a label map exists; 255 = ignore is left
 uncoloured), written as PNG under ``--out-dir``, plus the pixel accuracy of
 each prediction in the log.
 
-Example (the CamVid config)::
+Example (the CamVid config of configs/beitv2/benchmarks)::
 
-    python tools/analysis_tools/seg_overlay.py \
-        configs/beitv2/benchmarks/upernet_vit-tiny-p8_beitv2-pre_1xb4-1k_camvid-128x128.py \
-        work_dirs/downstream/camvid_seg/iter_300.pth \
+    CFG=$(ls configs/beitv2/benchmarks/upernet_*camvid*.py)
+    python tools/analysis_tools/seg_overlay.py $CFG \
+        work_dirs/downstream/camvid_seg/iter_150.pth \
         --out-dir work_dirs/downstream/camvid_overlays --num 8
 """
 import argparse

@@ -51,12 +51,14 @@ def tokenize(model, files: list, size: int, batch: int = 128):
 
 
 def patch_grid(images, tokens, codes, grid, patch, per_code, zoom=4):
-    """Rows of patches (with half a patch of context) for each code."""
-    ctx = patch // 2
+    """One row per code: patches assigned to it, each shown with some
+    context around it and a red frame just outside the patch."""
+    ctx = max(patch // 2, 6)
     cell = patch + 2 * ctx
     pad = torch.nn.functional.pad(images, (ctx, ) * 4, value=0.5)
     canvas = np.full((len(codes) * (cell + 2), per_code * (cell + 2), 3),
                      255, np.uint8)
+    lo, hi = ctx - 1, ctx + patch  # frame rows/cols, outside the patch
     for r, code in enumerate(codes):
         where = (tokens == code).nonzero()[:per_code]
         for c, (img, pos) in enumerate(where.tolist()):
@@ -64,11 +66,8 @@ def patch_grid(images, tokens, codes, grid, patch, per_code, zoom=4):
             crop = pad[img, :, y * patch:y * patch + cell,
                        x * patch:x * patch + cell]
             crop = (crop.permute(1, 2, 0).numpy() * 255).astype(np.uint8)
-            # Mark the patch itself with a thin frame.
-            crop[ctx, ctx:ctx + patch] = crop[ctx + patch - 1,
-                                              ctx:ctx + patch] = (255, 0, 0)
-            crop[ctx:ctx + patch, ctx] = crop[ctx:ctx + patch,
-                                              ctx + patch - 1] = (255, 0, 0)
+            crop[[lo, hi], lo:hi + 1] = (255, 0, 0)
+            crop[lo:hi + 1, [lo, hi]] = (255, 0, 0)
             oy, ox = r * (cell + 2) + 1, c * (cell + 2) + 1
             canvas[oy:oy + cell, ox:ox + cell] = crop
     return canvas.repeat(zoom, 0).repeat(zoom, 1)

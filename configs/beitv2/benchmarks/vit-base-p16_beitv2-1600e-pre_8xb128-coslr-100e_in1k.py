@@ -1,5 +1,6 @@
 # BEiT v2 ViT-B/16 ImageNet-1k fine-tuning from 1600-epoch pretraining
-# (spec §3.1-§3.4; paper 85.5 top-1). The primitive of every fine-tune config.
+# (spec §3.1-§3.4; paper 85.5 top-1). The primitive of every fine-tune
+# config.
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
     'mmpretrain::_base_/default_runtime.py',

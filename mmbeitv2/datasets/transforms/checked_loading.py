@@ -61,7 +61,8 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
     Args:
         skip_corrupt (bool): Return None for a broken image instead of
             raising, so the dataset draws another sample (training only), and
-            log the file with the number skipped so far in this process.
+            log the file with the number of skips so far in this process
+            (a file drawn again is skipped and counted again).
             Defaults to False.
         **kwargs: The arguments of ``LoadImageFromFile`` (``to_float32``,
             ``color_type``, ``imdecode_backend``, ``backend_args``, ...).

@@ -14,14 +14,16 @@ def _build(name, **overrides):
     register_all_modules()
     from mmbeitv2.registry import MODELS
     cfg = Config.fromfile(osp.join(CFG_DIR, name))
-    cfg.model.update(overrides)
-    return cfg, MODELS.build(cfg.model)
+    model_cfg = cfg.model.copy()
+    model_cfg.update(overrides)
+    return cfg, MODELS.build(model_cfg)
 
 
 def _count(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+@pytest.mark.integration  # builds a full ViT-B encoder + 3-layer decoder
 def test_paper_config_parameter_count_and_recipe():
     # Tokens-only build: no CLIP download.
     cfg, model = _build(PAPER, teacher=None)

@@ -1,6 +1,6 @@
 # A small CPU BEiT v2 pretraining run on CIFAR-10 (32 px, patch 4 -> 8x8
 # patches) on top of the small VQ-KD tokenizer of
-# configs/vqkd/vqkd_vit-tiny-p4_1x128x4-effnet-lite0_1xb64-8e_cifar10.py
+# configs/vqkd/vqkd_vit-tiny-p4_1x128x4-effnet-lite0_1xb64-5e_cifar10.py
 # (K = 1024, same 8x8 grid). The primitive ImageNet config, shrunk.
 # Run (see README.md):
 #   python tools/train.py configs/beitv2/THIS_FILE \
@@ -36,7 +36,7 @@ model = dict(
         teacher=None,
         # the ONE tokenizer field (--cfg-options sets it)
         init_cfg=dict(
-            type='Pretrained', checkpoint='work_dirs/vqkd_cifar/epoch_8.pth')))
+            type='Pretrained', checkpoint='work_dirs/vqkd_cifar/epoch_5.pth')))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -67,7 +67,7 @@ train_pipeline = [
     dict(type='PackInputs', algorithm_keys=['mask']),
 ]
 train_dataloader = dict(
-    batch_size=64,
+    batch_size=32,
     num_workers=2,
     persistent_workers=True,
     pin_memory=False,
@@ -78,22 +78,24 @@ train_dataloader = dict(
         data_prefix='train',
         pipeline=train_pipeline))
 
-# Short run: 300 iterations of 64 images (~0.4 epoch), 30 warmup
-# iterations, cosine to 1e-5; the official lr, betas, wd and clip.
+# Short run (2 shared CPU cores): 200 iterations of 32 images (6,400
+# images, 1/8 epoch), 20 warmup iterations, cosine to 1e-5; the official
+# peak lr, betas, wd and clip.
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=30),
+    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
+         end=20),
     dict(
         type='CosineAnnealingLR',
         eta_min=1e-5,
         by_epoch=False,
-        begin=30,
-        end=300),
+        begin=20,
+        end=200),
 ]
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=300)
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=200)
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
+    logger=dict(type='LoggerHook', interval=5),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=300, max_keep_ckpts=1))
+        type='CheckpointHook', by_epoch=False, interval=200, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 work_dir = './work_dirs/beitv2_cifar'
