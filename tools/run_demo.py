@@ -255,7 +255,7 @@ class Pipeline:
         env = dict(os.environ, PYTHONWARNINGS='ignore')
         t0 = time.time()
         cpu0 = _children_cpu()
-        with open(log_file, 'a') as log:
+        with open(log_file, 'a', buffering=1) as log:  # line-buffered
             proc = subprocess.Popen(
                 [sys.executable, *plan['cmd']], cwd=ROOT, env=env,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

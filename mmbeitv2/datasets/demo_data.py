@@ -178,8 +178,8 @@ def render_image(label: int, rng: np.random.Generator,
 
 
 def write_demo_dataset(root: str,
-                       num_train_per_class: int = 300,
-                       num_val_per_class: int = 100,
+                       num_train_per_class: int = 200,
+                       num_val_per_class: int = 50,
                        img_size: int = 32,
                        seed: int = 0,
                        splits: Sequence[str] = ('train', 'val')) -> Dict:
@@ -187,12 +187,13 @@ def write_demo_dataset(root: str,
 
     ``root/{train,val}/<class>/<class>_NNNNN.png``, plus ``root/meta.json``
     with the arguments. If ``meta.json`` already holds the same arguments the
-    files are not written again.
+    files are not written again; if it holds other arguments, the splits it
+    lists are deleted and written anew.
 
     Args:
         root (str): Output folder.
-        num_train_per_class (int): Train images per class. Defaults to 300.
-        num_val_per_class (int): Val images per class. Defaults to 100.
+        num_train_per_class (int): Train images per class. Defaults to 200.
+        num_val_per_class (int): Val images per class. Defaults to 50.
         img_size (int): Image side. Defaults to 32.
         seed (int): Base seed. Defaults to 0.
         splits (Sequence[str]): Splits to write. Defaults to
@@ -210,8 +211,16 @@ def write_demo_dataset(root: str,
     meta_file = osp.join(root, 'meta.json')
     if osp.isfile(meta_file):
         with open(meta_file) as f:
-            if json.load(f) == meta:
-                return meta
+            old = json.load(f)
+        if old == meta:
+            return meta
+        if old.get('name') == 'shapes10':
+            # Our own earlier write with other arguments: remove it, so
+            # that no image of the old size survives in the new splits.
+            import shutil
+            os.remove(meta_file)
+            for split in old.get('splits', {}):
+                shutil.rmtree(osp.join(root, split), ignore_errors=True)
     for split in splits:
         for label, name in enumerate(SHAPES10_CLASSES):
             folder = osp.join(root, split, name)

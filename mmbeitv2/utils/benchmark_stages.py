@@ -17,8 +17,10 @@ from torch import nn
 
 from mmbeitv2.registry import MODELS
 
-__all__ = ['Side', 'DEFAULT_OPTS', 'arch_settings', 'num_masked_patches', 'make_batch',
-           'build_sides']
+__all__ = [
+    'Side', 'DEFAULT_OPTS', 'arch_settings', 'num_masked_patches',
+    'make_batch', 'build_sides'
+]
 
 # The paper's tokenizer ("the base tokenizer"): ViT-B/16 encoder, 8192x32
 # codebook, 3-layer decoder (spec §1.1), whatever the student arch is.
@@ -148,8 +150,9 @@ def _pretrain_ref(arch: dict, img_size: int, opts: dict) -> Side:
     L = arch['num_layers']
     vqkd_encoder = dict(
         arch=arch_settings(opts['tokenizer_arch']), img_size=img_size,
-        patch_size=opts['patch_size'], out_indices=-1, norm_cfg=dict(type='LN', eps=1e-6),
-        final_norm=True, out_type='featmap', use_abs_pos_emb=True,
+        patch_size=opts['patch_size'], out_indices=-1,
+        norm_cfg=dict(type='LN', eps=1e-6), final_norm=True,
+        out_type='featmap', use_abs_pos_emb=True,
         use_rel_pos_bias=False, use_shared_rel_pos_bias=False,
         layer_scale_init_value=0.)
     # mmpretrain's beitv2_beit-base-p16_8xb256-amp-coslr-300e_in1k model
@@ -158,7 +161,8 @@ def _pretrain_ref(arch: dict, img_size: int, opts: dict) -> Side:
             type='BEiT',
             backbone=dict(
                 type='BEiTPretrainViT', arch=arch, img_size=img_size,
-                patch_size=opts['patch_size'], out_indices=[-4, -1], final_norm=False, out_type='raw',
+                patch_size=opts['patch_size'], out_indices=[-4, -1],
+                final_norm=False, out_type='raw',
                 layer_scale_init_value=0.1, init_cfg=[
                     dict(type='TruncNormal', std=0.02, layer='Linear'),
                     dict(type='TruncNormal', std=0.02, layer='Conv2d'),

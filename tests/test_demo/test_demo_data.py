@@ -68,6 +68,8 @@ def test_existing_dataset_is_reused(tmp_path):
     assert os.stat(probe).st_mtime > 1
     with open(osp.join(root, 'meta.json')) as f:
         assert json.load(f)['splits'] == dict(train=2, val=1)
+    write_demo_dataset(root, 1, 1)  # smaller: no stale image survives
+    assert os.listdir(osp.join(root, 'train', 'disk')) == ['disk_00000.png']
 
 
 def test_colour_statistics_do_not_give_the_class():

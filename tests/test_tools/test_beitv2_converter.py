@@ -219,7 +219,14 @@ def test_extract_backbone(tmp_path):
     _tool('beitv2_unilm_to_mmbeitv2').main([str(src), str(mm)])
     full = torch.load(mm, weights_only=True)['state_dict']
     full['target_generator.quantize.embedding.weight'] = torch.randn(K, 16)
-    torch.save({'state_dict': full, 'meta': {'epoch': 1}}, mm)
+    # as mmengine saves it: the message hub pickles HistoryBuffer + numpy
+    from mmengine.logging import HistoryBuffer
+    buf = HistoryBuffer()
+    buf.update(1.5)
+    torch.save({'state_dict': full, 'meta': {'epoch': 1},
+                'message_hub': {'log_scalars': {'loss': buf}}}, mm)
+    with pytest.raises(Exception):
+        torch.load(mm, weights_only=True)  # not a plain tensor file
     tool = _tool('extract_backbone')
     tool.main([str(mm), str(dst)])
     out = torch.load(dst, weights_only=True)['state_dict']

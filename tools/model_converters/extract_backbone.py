@@ -11,7 +11,7 @@ writes bare backbone keys instead.
 Example::
 
     python tools/model_converters/extract_backbone.py \\
-        work_dirs/beitv2_cifar/epoch_10.pth work_dirs/beitv2_cifar/backbone.pth
+        work_dirs/beitv2_cifar/iter_200.pth work_dirs/beitv2_cifar/backbone.pth
 """
 import argparse
 import os.path as osp
@@ -42,14 +42,17 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def load_checkpoint_file(src: str, trusted: bool = False) -> dict:
-    """Load ``src``; mmengine checkpoints pickle more than tensors
-    (stack_notes #2), so without ``trusted`` only plain state dicts load."""
+    """Load ``src`` with ``weights_only=True``; mmengine checkpoints
+    (message hub, numpy scalars, stack_notes #2) through mmbeitv2's
+    allow-list. Full unpickling only for ``trusted`` files."""
+    from mmbeitv2.engine.checkpoint_safety import mmengine_safe_globals
     try:
-        return torch.load(src, map_location='cpu', weights_only=True)
+        with torch.serialization.safe_globals(mmengine_safe_globals()):
+            return torch.load(src, map_location='cpu', weights_only=True)
     except Exception as err:  # noqa: BLE001
         if not trusted:
             raise RuntimeError(
-                f'{src} is not a plain tensor checkpoint ({err}); pass '
+                f'{src} does not load with weights_only=True ({err}); pass '
                 '--trusted to load it with weights_only=False') from err
         return torch.load(src, map_location='cpu', weights_only=False)
 
