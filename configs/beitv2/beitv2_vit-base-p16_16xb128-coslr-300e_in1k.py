@@ -14,6 +14,11 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=100),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))
 
+# Log the MIM accuracies (acc_mim, acc_mim_agg and the majority-code
+# baseline acc_mim_majority) averaged over the logging window, like losses.
+log_processor = dict(
+    window_size=100, mean_pattern=r'.*(loss|time|data_time|grad_norm|acc).*')
+
 # seed 0 + rank as the official run; mmengine also seeds python random and
 # numpy per dataloader worker (the mask generator uses both).
 randomness = dict(seed=0, diff_rank_seed=True)

@@ -36,13 +36,13 @@ def _walk(obj, fn):
 
 @pytest.fixture(scope='module')
 def image_folder(tmp_path_factory) -> str:
-    """2 classes x 2 RGB JPEGs of 40x40 (ImageFolder layout)."""
+    """2 classes x 2 RGB JPEGs of 32x32, as CIFAR (ImageFolder layout)."""
     root = tmp_path_factory.mktemp('imgs')
     rng = np.random.default_rng(0)
     for c in ('cat', 'dog'):
         (root / c).mkdir()
         for i in range(2):
-            arr = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+            arr = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
             Image.fromarray(arr).save(root / c / f'{i}.jpg')
     return str(root)
 

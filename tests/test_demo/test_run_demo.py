@@ -116,6 +116,25 @@ def test_user_data_folder(tmp_path, fake_run):
         _pipeline(tmp_path, '--data', str(tmp_path / 'nowhere')).run()
 
 
+def test_stage_options(tmp_path, fake_run):
+    _pipeline(tmp_path, '--options', 'pretrain:train_cfg.max_iters=7',
+              'probe:train_cfg.max_epochs=2',
+              'all:randomness.seed=3').run()
+    cmds = {s: c for s, c in fake_run}
+    assert 'train_cfg.max_iters=7' in cmds['pretrain']
+    # the final checkpoint follows the option, and the probes load it
+    pre = osp.join(str(tmp_path / 'w'), 'pretrain', 'iter_7.pth')
+    assert osp.isfile(pre)
+    assert 'model.backbone.init_cfg.checkpoint=' + pre in cmds['probe']
+    for s in ('probe', 'probe_random'):  # one protocol for both probes
+        assert cmds[s][-2:] == ['train_cfg.max_epochs=2',
+                                'randomness.seed=3']
+        assert osp.isfile(tmp_path / 'w' / s / 'epoch_2.pth')
+    assert 'train_cfg.max_epochs=2' not in cmds['vqkd']
+    with pytest.raises(SystemExit, match='STAGE:KEY=VALUE'):
+        _pipeline(tmp_path, '--options', 'train_cfg.max_iters=7').run()
+
+
 @pytest.mark.integration
 def test_tiny_preset_end_to_end(tmp_path):
     """Every stage through tools/train.py / tools/test.py, then a rerun that

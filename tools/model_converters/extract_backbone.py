@@ -11,7 +11,7 @@ writes bare backbone keys instead.
 Example::
 
     python tools/model_converters/extract_backbone.py \\
-        work_dirs/beitv2_cifar/iter_200.pth work_dirs/beitv2_cifar/backbone.pth
+        work_dirs/beitv2_cifar/iter_400.pth work_dirs/beitv2_cifar/backbone.pth
 """
 import argparse
 import os.path as osp
