@@ -36,7 +36,7 @@ model = dict(
         # the ONE tokenizer field (run_demo.py sets it)
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/demo/vqkd/epoch_3.pth')))
+            checkpoint='work_dirs/demo/vqkd/epoch_2.pth')))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -77,9 +77,10 @@ train_dataloader = dict(
         data_prefix='train',
         pipeline=train_pipeline))
 
-# 400 iterations of 64 = 13 epochs of the demo's 2,000 train images;
-# 30 warmup iterations, cosine to 1e-5.
-max_iters = 400
+# 250 iterations of 64 = 8 epochs of the demo's 2,000 train images
+# (~4 CPU s per iteration, measured; docs/demo.md); 30 warmup iterations,
+# cosine to 1e-5.
+max_iters = 250
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
          end=30),
@@ -91,7 +92,7 @@ train_cfg = dict(
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=100,
+        type='CheckpointHook', by_epoch=False, interval=50,
         max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

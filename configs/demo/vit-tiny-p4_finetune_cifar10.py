@@ -2,7 +2,7 @@
 # end-to-end fine-tune of the pretrained 4x128 ViT. The ViT-B fine-tune
 # recipe (spec §3.1-§3.4: per-block rel-pos tables copied from the shared
 # one, mean-pooled patch tokens + fresh LayerNorm, AdamW 5e-4, layer decay
-# 0.65, label smoothing 0.1) at 32 px for 3 epochs; Mixup/CutMix are off,
+# 0.65, label smoothing 0.1) at 32 px for 2 epochs; Mixup/CutMix are off,
 # they need far more epochs than this budget has.
 _base_ = [
     '../beitv2/benchmarks/'
@@ -65,11 +65,11 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_evaluator = val_evaluator
 
-max_epochs = 3
+max_epochs = 2
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0,
-         end=0.5, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0.5,
+         end=0.25, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0.25,
          end=max_epochs, eta_min=1e-6, convert_to_iter_based=True)
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)

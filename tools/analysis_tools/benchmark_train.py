@@ -142,26 +142,33 @@ def run_stage(stage: str, args: argparse.Namespace, device: torch.device,
     batches = [
         make_batch(stage, args.batch_size, args.img_size, device, seed=i,
                    patch_size=opts.get('patch_size', 16))
-        for i in range(args.steps + 2)
+        for i in range(args.steps + 1)
     ]
     for i in range(args.warmup):
         for tr in trainers:
             tr.step(batches[-1])
     res = dict(stage=stage, sides={})
+    # FLOPs grow linearly with the batch: count them on a 1-image step
+    # (cheap) and scale.
+    one = make_batch(stage, 1, args.img_size, device, seed=0,
+                     patch_size=opts.get('patch_size', 16))
     for tr in trainers:
-        # One untimed step gives both the FLOPs and the peak memory:
-        # FlopCounterMode only reads shapes, it keeps no tensor alive.
-        mem = PeakMemory(device)
-        with mem.measure():
-            flops = count_flops(lambda: tr.step(batches[-2]))
         res['sides'][tr.side.name] = dict(
-            flops_per_step=flops, peak_bytes=mem.peak,
-            step_delta_bytes=mem.delta, memory_method=mem.method)
+            flops_per_step=count_flops(lambda: tr.step(one)) *
+            args.batch_size)
     for i in range(args.steps):
         # alternate which side goes first, so drift hits both equally
         order = trainers if i % 2 == 0 else trainers[::-1]
         for tr in order:
-            t = tr.timed_step(batches[i])
+            if i == 0:  # peak memory on the first timed step of each side
+                mem = PeakMemory(device)
+                with mem.measure():
+                    t = tr.timed_step(batches[i])
+                res['sides'][tr.side.name].update(
+                    peak_bytes=mem.peak, step_delta_bytes=mem.delta,
+                    memory_method=mem.method)
+            else:
+                t = tr.timed_step(batches[i])
             print(f'[{stage}] step {i} {tr.side.name}: {t:.3f}s wall, '
                   f'{tr.cpu_times[-1]:.3f}s cpu', flush=True)
     for tr in trainers:

@@ -58,7 +58,7 @@ def collect(pipe) -> Dict:
 
     vq = scal('vqkd')
     res['vqkd_train_loss_rec'] = plot_logs.last_value(
-        vq, 'loss_rec', 'train', window=3)
+        vq, 'loss_rec', 'train')
     pkl = osp.join(w, 'codebook', 'tokens.pkl')
     if osp.isfile(pkl):
         k = _num_embed(pipe.preset['vqkd'], pipe_root())
@@ -73,8 +73,8 @@ def collect(pipe) -> Dict:
     pt = scal('pretrain')
     for key in ('loss_mim', 'loss_mim_agg', 'acc_mim', 'acc_mim_agg',
                 'acc_mim_majority'):
-        res[f'pretrain_{key}'] = plot_logs.last_value(
-            pt, key, 'train', window=5)
+        # the last logged value (mmengine's mean over its log window)
+        res[f'pretrain_{key}'] = plot_logs.last_value(pt, key, 'train')
     for stage in ('probe', 'probe_random', 'probe_teacher', 'finetune'):
         res[f'{stage}_top1'] = plot_logs.last_value(
             scal(stage), 'accuracy/top1', 'val')
@@ -127,7 +127,8 @@ def table(res: Dict, stages: List[str]) -> str:
     t = res['timings_s']
     rows.append(('wall time', ', '.join(
         f'{s} {t[s] / 60:.1f} min' for s in stages if s in t) +
-        f" (total {sum(t.get(s, 0) for s in stages) / 60:.1f} min)"))
+        f" (total {sum(t.get(s, 0) for s in stages) / 60:.1f} min, "
+        f"{sum(t.get(s + '_cpu', 0) for s in stages):.0f} CPU s)"))
     width = max(len(a) for a, _ in rows)
     lines = [f"| {'metric'.ljust(width)} | value |",
              f"|{'-' * (width + 2)}|-------|"]
