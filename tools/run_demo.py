@@ -202,13 +202,17 @@ class Pipeline:
 
     def user_options(self, stage: str) -> List[str]:
         """``--options`` of this stage; ``probe:`` also applies to
-        ``probe_random`` (the two must share one protocol)."""
+        ``probe_random`` (the two must share one protocol); ``all:`` skips
+        val/test keys for ``pretrain``, which has no val/test loop."""
         out = []
         for item in self.args.options:
             name, sep, opt = item.partition(':')
             if not sep or name not in (*STAGES, 'all'):
                 raise SystemExit(f'--options {item!r}: use STAGE:KEY=VALUE '
                                  f'with STAGE in {", ".join(STAGES)}, all')
+            if name == 'all' and stage == 'pretrain' and opt.startswith(
+                    ('val_', 'test_')):
+                continue  # pretraining has no val/test loop
             if name in ('all', stage) or (name, stage) == ('probe',
                                                             'probe_random'):
                 out.append(opt)
