@@ -1,7 +1,8 @@
 # CIFAR-10 benchmark stage 4/5 (tools/run_demo.py --preset cifar): the demo
 # linear probe on CIFAR-10 (train: 50,000 images, eval: the 10,000 test
-# images), 3 epochs (~10 minutes each on 2 CPU cores). Run on the pretrained backbone and, with
-# model.backbone.init_cfg=None, on a random one.
+# images), 3 epochs (~6 minutes each on 2 free CPU cores, estimate). Run
+# on the pretrained backbone and, with model.backbone.init_cfg=None, on a
+# random one.
 _base_ = ['./vit-tiny-p4_linear-probe_demo_shapes10.py']
 
 data_root = 'data/cifar10/'
