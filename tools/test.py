@@ -82,6 +82,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
         cfg.test_evaluator = test_evaluator
 
+    from mmbeitv2.engine import set_default_dataloaders
+    set_default_dataloaders(cfg)
+
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg

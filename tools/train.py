@@ -10,7 +10,6 @@ import os
 import os.path as osp
 import sys
 import warnings
-from copy import deepcopy
 from typing import List, Optional
 
 # Let `python tools/x.py` use this checkout's mmbeitv2 even before
@@ -21,7 +20,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 warnings.filterwarnings(
     'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
-from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -124,27 +123,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
-    default_dataloader_cfg = ConfigDict(
-        pin_memory=True,
-        persistent_workers=True,
-        collate_fn=dict(type='default_collate'),
-    )
-
-    def set_default_dataloader_cfg(cfg, field):
-        if cfg.get(field, None) is None:
-            return
-        dataloader_cfg = deepcopy(default_dataloader_cfg)
-        dataloader_cfg.update(cfg[field])
-        cfg[field] = dataloader_cfg
-        if args.no_pin_memory:
-            cfg[field]['pin_memory'] = False
-        if args.no_persistent_workers or not cfg[field].get('num_workers'):
-            # persistent_workers needs num_workers > 0 (torch raises).
-            cfg[field]['persistent_workers'] = False
-
-    set_default_dataloader_cfg(cfg, 'train_dataloader')
-    set_default_dataloader_cfg(cfg, 'val_dataloader')
-    set_default_dataloader_cfg(cfg, 'test_dataloader')
+    from mmbeitv2.engine import set_default_dataloaders
+    set_default_dataloaders(
+        cfg,
+        pin_memory=not args.no_pin_memory,
+        persistent_workers=not args.no_persistent_workers)
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

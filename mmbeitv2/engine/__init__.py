@@ -4,7 +4,8 @@ from .atomic_local_backend import (AtomicLocalBackend, atomic_write_bytes,
                                    atomic_write_text)
 from .checkpoint_safety import (install_checkpoint_safety, is_trusted,
                                 mmengine_safe_globals, trust_checkpoint)
-from .cli import describe_user_error, load_config, run_cli
+from .cli import (describe_user_error, load_config, run_cli,
+                  set_default_dataloaders)
 from .errors import CheckpointLoadError, NonFiniteLossError, UserInputError
 from .hooks import *  # noqa: F401,F403
 from .runner import SafeCheckpointRunner, build_runner
@@ -13,6 +14,7 @@ __all__ = [
     'configure_amp', 'AtomicLocalBackend', 'atomic_write_bytes',
     'atomic_write_text', 'install_checkpoint_safety', 'is_trusted',
     'mmengine_safe_globals', 'trust_checkpoint', 'describe_user_error',
-    'load_config', 'run_cli', 'CheckpointLoadError', 'NonFiniteLossError',
+    'load_config', 'run_cli', 'set_default_dataloaders',
+    'CheckpointLoadError', 'NonFiniteLossError',
     'UserInputError', 'SafeCheckpointRunner', 'build_runner'
 ]

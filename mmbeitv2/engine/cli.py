@@ -19,6 +19,32 @@ _UNKNOWN_TYPE = re.compile(
     r'registry')
 
 
+def set_default_dataloaders(cfg: Config,
+                            pin_memory: bool = True,
+                            persistent_workers: bool = True) -> None:
+    """Fill the dataloader defaults mmpretrain's tools set (default_collate,
+    pin_memory, persistent_workers) into the train/val/test dataloaders.
+
+    Shared by ``tools/train.py`` and ``tools/test.py`` so that a config
+    evaluates the same way in both (without ``default_collate`` a batch
+    would arrive as a list of single images).
+    """
+    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(field, None) is None:
+            continue
+        loader = dict(
+            pin_memory=True,
+            persistent_workers=True,
+            collate_fn=dict(type='default_collate'))
+        loader.update(cfg[field])
+        if not pin_memory:
+            loader['pin_memory'] = False
+        if not persistent_workers or not loader.get('num_workers'):
+            # persistent_workers needs num_workers > 0 (torch raises).
+            loader['persistent_workers'] = False
+        cfg[field] = loader
+
+
 def load_config(path: str) -> Config:
     """``Config.fromfile`` with a one-line error for a missing file.
 

@@ -1,11 +1,9 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 # Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_pretrain.py  # noqa: E501
 # and https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
-import math
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
