@@ -36,7 +36,8 @@ model = dict(
         teacher=None,
         # the ONE tokenizer field (--cfg-options sets it)
         init_cfg=dict(
-            type='Pretrained', checkpoint='work_dirs/vqkd_cifar/epoch_5.pth')))
+            type='Pretrained',
+            checkpoint='work_dirs/vqkd_cifar/tokenizer_cifar10.pth')))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
