@@ -7,6 +7,7 @@ three codebases. Names registered here may shadow mmpretrain's (e.g.
 ``MIMHead``); the classes that do so say how they differ in their docstrings.
 """
 from mmengine.registry import Registry
+from mmpretrain.registry import BATCH_AUGMENTS as PRETRAIN_BATCH_AUGMENTS
 from mmpretrain.registry import DATA_SAMPLERS as PRETRAIN_DATA_SAMPLERS
 from mmpretrain.registry import DATASETS as PRETRAIN_DATASETS
 from mmpretrain.registry import EVALUATORS as PRETRAIN_EVALUATORS
@@ -22,6 +23,7 @@ from mmpretrain.registry import OPTIM_WRAPPERS as PRETRAIN_OPTIM_WRAPPERS
 from mmpretrain.registry import OPTIMIZERS as PRETRAIN_OPTIMIZERS
 from mmpretrain.registry import PARAM_SCHEDULERS as PRETRAIN_PARAM_SCHEDULERS
 from mmpretrain.registry import RUNNERS as PRETRAIN_RUNNERS
+from mmpretrain.registry import TASK_UTILS as PRETRAIN_TASK_UTILS
 from mmpretrain.registry import TRANSFORMS as PRETRAIN_TRANSFORMS
 from mmpretrain.registry import VISBACKENDS as PRETRAIN_VISBACKENDS
 from mmpretrain.registry import VISUALIZERS as PRETRAIN_VISUALIZERS
@@ -33,7 +35,7 @@ __all__ = [
     'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS',
     'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
     'WEIGHT_INITIALIZERS', 'METRICS', 'EVALUATORS', 'VISUALIZERS',
-    'VISBACKENDS'
+    'VISBACKENDS', 'BATCH_AUGMENTS', 'TASK_UTILS'
 ]
 
 
@@ -70,3 +72,6 @@ VISUALIZERS = _child('visualizer', PRETRAIN_VISUALIZERS,
                      ['mmbeitv2.visualization'])
 VISBACKENDS = _child('vis_backend', PRETRAIN_VISBACKENDS,
                      ['mmbeitv2.visualization'])
+BATCH_AUGMENTS = _child('batch augment', PRETRAIN_BATCH_AUGMENTS,
+                        ['mmbeitv2.models'])
+TASK_UTILS = _child('task util', PRETRAIN_TASK_UTILS, ['mmbeitv2.models'])
