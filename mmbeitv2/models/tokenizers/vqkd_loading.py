@@ -14,20 +14,23 @@ def read_checkpoint(path: str,
                     trusted: bool = False) -> Dict[str, torch.Tensor]:
     """Read a tokenizer state dict from ``path``.
 
-    Plain state dicts, official files (tensors under ``model``) and exported
-    files (``state_dict``) load with ``weights_only=True``. A full mmengine
-    training checkpoint also pickles its message hub, which
-    ``weights_only=True`` refuses; pass ``trusted=True`` (full unpickling,
-    which can run code stored in the file: only for files you made) or
-    export the weights first with
-    ``tools/model_converters/vqkd_unilm_to_mmbeitv2.py --trusted``.
+    Everything loads with ``weights_only=True``: plain state dicts,
+    official files (tensors under ``model``), exported files
+    (``state_dict``) and full mmengine training checkpoints, whose extra
+    objects (message hub, numpy scalars) are on the allow-list of
+    :mod:`mmbeitv2.engine.checkpoint_safety`. A file holding anything else
+    is refused; pass ``trusted=True`` (full unpickling, which can run code
+    stored in the file: only for files you made) or export the weights
+    first with ``tools/model_converters/vqkd_unilm_to_mmbeitv2.py
+    --trusted``.
     """
+    from mmbeitv2.engine.checkpoint_safety import mmengine_safe_globals
+    torch.serialization.add_safe_globals(mmengine_safe_globals())
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=not trusted)
     except pickle.UnpicklingError as e:
         raise RuntimeError(
-            f'{path} holds more than tensors (an mmengine training '
-            'checkpoint?). Export its weights with tools/model_converters/'
+            f'{path} holds objects outside the checkpoint allow-list. Export its weights with tools/model_converters/'
             'vqkd_unilm_to_mmbeitv2.py SRC DST --trusted, or load it with '
             'trusted=True if you made it yourself.') from e
     for key in ('state_dict', 'model'):

@@ -150,20 +150,32 @@ def test_checkpoint_roundtrip_strict_and_no_kmeans(tmp_path):
         build(init_cfg=dict(type='Pretrained', checkpoint=path))
 
 
-def test_mmengine_checkpoint_needs_trust(tmp_path):
-    """A full mmengine checkpoint is refused by weights_only loading with a
-    clear message, and loads with an explicit ``trusted=True``."""
+class _Unlisted:
+    """An object no allow-list knows: its file needs explicit trust."""
+
+
+def test_mmengine_checkpoint_loads_safely_and_unknown_needs_trust(tmp_path):
+    """A full mmengine checkpoint loads with weights_only=True through the
+    allow-list; a file pickling an unknown object is refused with a clear
+    message and loads only with an explicit ``trusted=True``."""
     from mmengine.logging import HistoryBuffer
     model = build(teacher=None)
     model.quantize.embedding.initted.fill_(1.)
-    path = str(tmp_path / 'epoch_1.pth')
     hb = HistoryBuffer()
     hb.update(1.5)
+    path = str(tmp_path / 'epoch_1.pth')
     torch.save(
         dict(
             meta=dict(epoch=1),
             state_dict=model.state_dict(),
             message_hub=dict(log_scalars={'train/loss': hb})), path)
+    loaded = build(
+        teacher=None, init_cfg=dict(type='Pretrained', checkpoint=path))
+    assert torch.equal(loaded.quantize.embedding.weight,
+                       model.quantize.embedding.weight)
+
+    path = str(tmp_path / 'odd.pth')
+    torch.save(dict(meta=_Unlisted(), state_dict=model.state_dict()), path)
     with pytest.raises(RuntimeError, match='--trusted'):
         build(teacher=None, init_cfg=dict(type='Pretrained', checkpoint=path))
     loaded = build(
