@@ -213,8 +213,8 @@ class Pipeline:
             if name == 'all' and stage == 'pretrain' and opt.startswith(
                     ('val_', 'test_')):
                 continue  # pretraining has no val/test loop
-            if name in ('all', stage) or (name, stage) == ('probe',
-                                                            'probe_random'):
+            if name in ('all', stage) or \
+                    (name, stage) == ('probe', 'probe_random'):
                 out.append(opt)
         return out
 

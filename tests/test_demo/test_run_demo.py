@@ -39,8 +39,8 @@ def fake_run(monkeypatch):
     return calls
 
 
-def test_plan_points_every_stage_at_the_previous_output(tmp_path,
-                                                          fake_run):
+def test_plan_points_every_stage_at_the_previous_output(
+        tmp_path, fake_run):
     pipe = _pipeline(tmp_path)
     pipe.run()
     w = str(tmp_path / 'w')

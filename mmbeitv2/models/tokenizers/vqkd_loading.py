@@ -30,7 +30,8 @@ def read_checkpoint(path: str,
         ckpt = torch.load(path, map_location='cpu', weights_only=not trusted)
     except pickle.UnpicklingError as e:
         raise RuntimeError(
-            f'{path} holds objects outside the checkpoint allow-list. Export its weights with tools/model_converters/'
+            f'{path} holds objects outside the checkpoint allow-list. '
+            'Export its weights with tools/model_converters/'
             'vqkd_unilm_to_mmbeitv2.py SRC DST --trusted, or load it with '
             'trusted=True if you made it yourself.') from e
     for key in ('state_dict', 'model'):
