@@ -6,7 +6,6 @@ mmbeitv2 runner is used by default (atomic checkpoint writes, safe checkpoint
 loading) and bad input ends in one line on stderr instead of a traceback.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import warnings
@@ -20,7 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 warnings.filterwarnings(
     'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -67,28 +66,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='load this checkpoint with full unpickling (weights_only=False),'
         ' which can run code stored in the file; only for files you made or '
         'fully trust (see README "Checkpoint trust"). May be repeated.')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torchrun passes LOCAL_RANK in the environment; the old launcher passed
-    # `--local-rank` (torch >= 2.0) or `--local_rank`.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    from mmbeitv2.engine.cli import add_launch_args, parse_launch_args
+    add_launch_args(parser)
+    return parse_launch_args(parser, argv)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:

@@ -19,6 +19,39 @@ _UNKNOWN_TYPE = re.compile(
     r'registry')
 
 
+def add_launch_args(parser) -> None:
+    """The arguments ``tools/train.py`` and ``tools/test.py`` share:
+    ``--cfg-options``, ``--launcher`` and ``--local_rank``."""
+    from mmengine.config import DictAction
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torchrun passes LOCAL_RANK in the environment; the old launcher passed
+    # `--local-rank` (torch >= 2.0) or `--local_rank`.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_launch_args(parser, argv):
+    """Parse ``argv`` and export ``LOCAL_RANK`` as torchrun would."""
+    import os
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
 def set_default_dataloaders(cfg: Config,
                             pin_memory: bool = True,
                             persistent_workers: bool = True) -> None:
