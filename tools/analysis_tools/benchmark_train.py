@@ -55,6 +55,9 @@ def parse_args() -> argparse.Namespace:
                    help='also torch.compile the mmpretrain one')
     p.add_argument('--fused-adamw', action='store_true',
                    help='AdamW(fused=True) on both sides')
+    p.add_argument('--fused-adamw-ours', action='store_true',
+                   help='AdamW(fused=True) for mmbeitv2 only (its fast '
+                   'path); mmpretrain keeps its default AdamW')
     p.add_argument('--with-cp', action='store_true',
                    help='gradient checkpointing in mmbeitv2 blocks')
     p.add_argument('--no-sdpa', action='store_true',
@@ -80,7 +83,9 @@ class Trainer:
         self.side, self.device = side, device
         self.dtype = DTYPES[args.dtype]
         params = [p for p in side.model.parameters() if p.requires_grad]
-        extra = dict(fused=True) if args.fused_adamw else {}
+        fused = args.fused_adamw or (args.fused_adamw_ours
+                                     and side.name == 'mmbeitv2')
+        extra = dict(fused=True) if fused else {}
         self.optimizer = torch.optim.AdamW(
             params, lr=side.lr, betas=(0.9, 0.98), weight_decay=0.05,
             **extra)
