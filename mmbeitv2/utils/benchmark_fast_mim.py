@@ -65,7 +65,7 @@ def fast_mim_loss(model: nn.Module, images: torch.Tensor,
     labels = masked_tokens(model.target_generator, images01, pos).flatten()
     bb, neck = model.backbone, model.neck
     x, _ = bb.embed(images, mask)  # (B, 1+N, C)
-    rel_pos_bias = bb.rel_pos_bias() if bb.rel_pos_bias is not None else None
+    rel_pos_bias = bb.shared_rel_pos_bias()
     early = None
     for i, layer in enumerate(bb.layers[:-1]):
         x = layer(x, rel_pos_bias)

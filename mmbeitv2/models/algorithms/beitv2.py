@@ -100,9 +100,9 @@ class BEiTv2(BaseSelfSupervisor):
         Returns:
             tuple: final and aggregated normed patch tokens, each (B, N, C).
         """
-        early, final = self.backbone(images, mask)  # (B, 1+N, C) each
-        rel_pos_bias = self.backbone.rel_pos_bias() \
-            if self.backbone.rel_pos_bias is not None else None
+        # One shared bias for all blocks, the neck's included (spec §2.1).
+        rel_pos_bias = self.backbone.shared_rel_pos_bias()
+        early, final = self.backbone(images, mask, rel_pos_bias)  # (B,1+N,C)
         return self.neck((early, final), rel_pos_bias)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],

@@ -228,19 +228,29 @@ class BEiTv2ViT(BaseModule):
             x = x + self.pos_embed
         return x, hw
 
+    def shared_rel_pos_bias(self) -> Optional[torch.Tensor]:
+        """The shared bias as (heads, N+1, N+1), or None without one."""
+        return self.rel_pos_bias() if self.rel_pos_bias is not None else None
+
     def forward(self,
                 x: torch.Tensor,
-                mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor]:
+                mask: Optional[torch.Tensor] = None,
+                rel_pos_bias: Optional[torch.Tensor] = None
+                ) -> Tuple[torch.Tensor]:
         """Args:
             x (torch.Tensor): (B, 3, H*p, W*p) images.
             mask (torch.Tensor, optional): (B, H*W) bool mask.
+            rel_pos_bias (torch.Tensor, optional): the shared bias if the
+                caller already computed it (the BEiT v2 algorithm hands the
+                same tensor to the aggregation neck). Defaults to None
+                (computed here).
 
         Returns:
             tuple[torch.Tensor]: one output per ``out_indices`` entry.
         """
         x, hw = self.embed(x, mask)
-        rel_pos_bias = self.rel_pos_bias() \
-            if self.rel_pos_bias is not None else None
+        if rel_pos_bias is None:
+            rel_pos_bias = self.shared_rel_pos_bias()
         outs = []
         for i, layer in enumerate(self.layers):
             x = layer(x, rel_pos_bias)
