@@ -23,8 +23,10 @@ def fuse_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     fused = nn.Conv2d(
         conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
         conv.padding, conv.dilation, conv.groups, bias=conv.bias is not None)
-    fused.load_state_dict(
-        {k: v for k, v in conv.state_dict().items() if k in ('weight', 'bias')})
+    fused.load_state_dict({
+        k: v
+        for k, v in conv.state_dict().items() if k in ('weight', 'bias')
+    })
     fused = fuse_conv_bn_eval(fused.eval(), bn.eval())
     if isinstance(pad, nn.ZeroPad2d):
         left, right, top, bottom = pad.padding
