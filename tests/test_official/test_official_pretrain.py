@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmbeitv2.models.utils import masked_positions, with_cls_index
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 
@@ -79,3 +80,32 @@ def test_matches_official_pretraining_forward(tmp_path, use_sdpa):
     torch.testing.assert_close(
         F.cross_entropy(ref['logits_masked'], ref['labels'][mask]),
         ref['loss_1'], **tol)
+
+
+@pytest.mark.official
+@pytest.mark.parametrize('use_sdpa', [False, True])
+def test_masked_only_last_blocks_match_official(tmp_path, use_sdpa):
+    """``BEiTv2``'s masked-only path (last backbone block on [CLS] + masked
+    tokens, last neck block on masked tokens) gives the official masked
+    features and losses."""
+    ref = torch.load(FIXTURE, weights_only=True)
+    model = _model(use_sdpa)
+    model.load_state_dict(_convert(tmp_path), strict=True)
+    mask = ref['masks'].bool()  # (4, 16), 6 per image
+    pos = masked_positions(mask, 6)  # (B, M)
+    with torch.no_grad():
+        bias = model.backbone.rel_pos_bias()
+        early, final = model.backbone(
+            ref['images_normed'], mask, bias,
+            last_query_index=with_cls_index(pos))
+        feats, feats_agg = model.neck((early, final), bias, pos)
+        losses = model.head.loss(feats, feats_agg,
+                                 ref['labels'].gather(1, pos))
+    assert final.shape[1] == 1 + 6 and feats_agg.shape[1] == 6
+    tol = dict(rtol=0, atol=1e-5)
+    torch.testing.assert_close(feats.flatten(0, 1),
+                               ref['final_normed'][mask], **tol)
+    torch.testing.assert_close(feats_agg.flatten(0, 1),
+                               ref['cls_pt_normed'][mask], **tol)
+    torch.testing.assert_close(losses['loss_mim'], ref['loss_1'], **tol)
+    torch.testing.assert_close(losses['loss_mim_agg'], ref['loss_2'], **tol)

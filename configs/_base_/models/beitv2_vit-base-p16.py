@@ -41,6 +41,10 @@ model = dict(
         layer_scale_init_value=layer_scale_init_value,
         drop_path_rate=0.),
     head=dict(type='MIMHead', embed_dims=embed_dims, num_embed=num_embed),
+    # The last student, neck and tokenizer-encoder blocks compute only the
+    # tokens the losses read ([CLS] + masked): same losses, ~6% fewer FLOPs
+    # (BEiTv2 docstring); False runs every token through every block.
+    use_masked_only_last_blocks=True,
     # The frozen paper tokenizer vqkd_encoder_base_decoder_3x768x12_clip
     # (spec §1.1, §1.7), in mmbeitv2 keys (convert the official file with
     # tools/model_converters/vqkd_unilm_to_mmbeitv2.py). Its path is the ONE

@@ -235,7 +235,8 @@ class BEiTv2ViT(BaseModule):
     def forward(self,
                 x: torch.Tensor,
                 mask: Optional[torch.Tensor] = None,
-                rel_pos_bias: Optional[torch.Tensor] = None
+                rel_pos_bias: Optional[torch.Tensor] = None,
+                last_query_index: Optional[torch.Tensor] = None
                 ) -> Tuple[torch.Tensor]:
         """Args:
             x (torch.Tensor): (B, 3, H*p, W*p) images.
@@ -244,17 +245,25 @@ class BEiTv2ViT(BaseModule):
                 caller already computed it (the BEiT v2 algorithm hands the
                 same tensor to the aggregation neck). Defaults to None
                 (computed here).
+            last_query_index (torch.Tensor, optional): (B, M) long token
+                indices ([CLS] = 0): the last block computes only these
+                tokens (``BEiTBlock`` ``query_index``), so its output is
+                (B, M, C). ``out_type='raw'`` only. Defaults to None.
 
         Returns:
             tuple[torch.Tensor]: one output per ``out_indices`` entry.
         """
+        if last_query_index is not None and self.out_type != 'raw':
+            raise ValueError('BEiTv2ViT: last_query_index needs '
+                             f"out_type='raw', not {self.out_type!r}")
         x, hw = self.embed(x, mask)
         if rel_pos_bias is None:
             rel_pos_bias = self.shared_rel_pos_bias()
         outs = []
         for i, layer in enumerate(self.layers):
-            x = layer(x, rel_pos_bias)
-            if i == self.num_layers - 1 and self.final_norm:
+            last = i == self.num_layers - 1
+            x = layer(x, rel_pos_bias, last_query_index if last else None)
+            if last and self.final_norm:
                 x = self.ln1(x)
             if i in self.out_indices:
                 outs.append(self._format_output(x, hw))

@@ -55,40 +55,52 @@ class MIMHead(BaseModule):
         nn.init.trunc_normal_(self.cls_head.weight, std=.02, a=-.02, b=.02)
         nn.init.zeros_(self.cls_head.bias)
 
-    def forward(self, feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, feats: torch.Tensor,
+                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Logits at the masked positions only.
 
         Args:
-            feats (torch.Tensor): (B, N, C) normed patch features.
-            mask (torch.Tensor): (B, N) bool, True = masked.
+            feats (torch.Tensor): (B, N, C) normed patch features, or
+                (B, M, C) already at the masked positions (``mask=None``).
+            mask (torch.Tensor, optional): (B, N) bool, True = masked.
+                Defaults to None (``feats`` holds masked tokens only).
 
         Returns:
-            torch.Tensor: (M, K) logits, batch-major raster order.
+            torch.Tensor: (T, K) logits of the T masked tokens of the
+            batch, batch-major raster order.
         """
-        return self.cls_head(feats[mask])  # (M, C) -> (M, K)
+        x = feats.flatten(0, 1) if mask is None else feats[mask]  # (T, C)
+        return self.cls_head(x)  # (T, K)
 
     @staticmethod
     def _accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return (logits.argmax(-1) == labels).float().mean().detach()
 
-    def loss(self, feats: torch.Tensor, feats_agg: torch.Tensor,
+    def loss(self,
+             feats: torch.Tensor,
+             feats_agg: torch.Tensor,
              target: torch.Tensor,
-             mask: torch.Tensor) -> Dict[str, torch.Tensor]:
+             mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Cross-entropy of both branches at the masked positions.
 
         Args:
             feats (torch.Tensor): (B, N, C) final-branch features.
             feats_agg (torch.Tensor): (B, N, C) aggregation-branch features.
             target (torch.Tensor): (B, N) long tokenizer codes.
-            mask (torch.Tensor): (B, N) bool, True = masked.
+            mask (torch.Tensor, optional): (B, N) bool, True = masked.
+                None when the three inputs hold the masked positions only
+                ((B, M, C), (B, M, C), (B, M), in raster order, as
+                ``BEiTv2``'s masked-only path gives them): same losses.
+                Defaults to None.
 
         Returns:
             dict[str, torch.Tensor]: ``loss_mim``, ``loss_mim_agg`` and the
             log-only ``acc_mim``, ``acc_mim_agg``, ``acc_mim_majority``.
         """
-        mask = mask.bool()
-        labels = target[mask]  # (M, )
-        logits = self.forward(feats, mask)  # (M, K)
+        if mask is not None:
+            mask = mask.bool()
+        labels = target.flatten() if mask is None else target[mask]  # (T, )
+        logits = self.forward(feats, mask)  # (T, K)
         logits_agg = self.forward(feats_agg, mask)
         # CE in fp32 (logits may be bf16/fp16 under autocast).
         losses = dict(

@@ -137,14 +137,34 @@ class VQKDTokenizer(BaseModel):
             self._range_checked = True
         return images * 2 - 1
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H*p, W*p) in [0, 1] -> (B, D, H, W) pre-quantizer map."""
-        x = self.encoder(self._to_signed(images))[0]  # (B, 1+N, C)
-        x = self.encoder_norm(x[:, 1:])  # (B, N, C)
+    def encode(self,
+               images: torch.Tensor,
+               positions: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Pre-quantizer codes.
+
+        Args:
+            images (torch.Tensor): (B, 3, H*p, W*p) in [0, 1].
+            positions (torch.Tensor, optional): (B, M) long patch indices
+                (raster): encode only these patches; the last encoder block
+                computes only them (keys and values still see every patch).
+                Defaults to None (all).
+
+        Returns:
+            torch.Tensor: (B, D, H, W) map, or (B, D, M, 1) with
+            ``positions`` (the quantizer's layout).
+        """
+        query = None if positions is None else positions + 1  # skip [CLS]
+        x = self.encoder(
+            self._to_signed(images), last_query_index=query)[0]
+        if query is None:
+            x = x[:, 1:]  # (B, 1+N, C) -> (B, N, C)
+        x = self.encoder_norm(x)  # (B, N or M, C)
         # encode_task_layer runs in fp32 (spec §1.1).
         with torch.autocast(device_type=x.device.type, enabled=False):
             w = self.encode_task_layer[-1].weight
-            x = self.encode_task_layer(x.type_as(w))  # (B, N, D)
+            x = self.encode_task_layer(x.type_as(w))  # (B, N or M, D)
+        if query is not None:
+            return rearrange(x, 'b m d -> b d m 1')
         h = int(math.sqrt(x.shape[1]))
         return rearrange(x, 'b (h w) d -> b d h w', h=h)
 
@@ -160,17 +180,30 @@ class VQKDTokenizer(BaseModel):
         rec = rec / rec.norm(dim=-1, keepdim=True)
         return (1 - (target * rec).sum(-1)).mean()
 
+    @property
+    def num_patches(self) -> int:
+        """H*W tokens per image (the encoder's patch grid)."""
+        h, w = self.encoder.patch_resolution
+        return h * w
+
     @torch.no_grad()
-    def get_tokens(self, images: torch.Tensor) -> torch.Tensor:
+    def get_tokens(self,
+                   images: torch.Tensor,
+                   positions: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Code ids, never updating anything (no k-means, no EMA).
 
         Args:
             images (torch.Tensor): (B, 3, H*p, W*p) in [0, 1].
+            positions (torch.Tensor, optional): (B, M) long patch indices:
+                the codes of these patches only, equal to
+                ``get_tokens(images).gather(1, positions)`` at a lower cost
+                (see :meth:`encode`). Defaults to None.
 
         Returns:
-            torch.Tensor: (B, H*W) long ids, raster order.
+            torch.Tensor: (B, H*W) long ids, raster order, or (B, M).
         """
-        _, _, idx = self.quantize(self.encode(images), update=False)
+        _, _, idx = self.quantize(
+            self.encode(images, positions), update=False)
         return idx.view(images.shape[0], -1)
 
     def loss(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:

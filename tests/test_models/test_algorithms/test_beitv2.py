@@ -54,9 +54,9 @@ def tiny_cfg():
             decoder_out_dims=32))
 
 
-def build_model():
+def build_model(**kwargs):
     torch.manual_seed(0)
-    model = MODELS.build(tiny_cfg())
+    model = MODELS.build({**tiny_cfg(), **kwargs})
     model.init_weights()
     return model
 
@@ -177,8 +177,9 @@ def test_train_mode_keeps_tokenizer_in_eval():
     assert not model.target_generator.training
 
 
-def test_loss_only_sees_masked_targets_and_agg_branch_inputs():
-    model = build_model().eval()
+@pytest.mark.parametrize('masked_only', [True, False])
+def test_loss_only_sees_masked_targets_and_agg_branch_inputs(masked_only):
+    model = build_model(use_masked_only_last_blocks=masked_only).eval()
     data = model.data_preprocessor(batch(), training=False)
     with torch.no_grad():
         ref = model(**data, mode='loss')
@@ -213,7 +214,9 @@ def test_loss_only_sees_masked_targets_and_agg_branch_inputs():
         mask = torch.stack(
             [torch.as_tensor(d.mask).flatten() for d in data['data_samples']])
 
-        def fake_tokens(images):
+        def fake_tokens(images, positions=None):
+            if positions is not None:  # masked-only: masked targets only
+                return real(images, positions)
             t = real(images)
             return torch.where(mask, t, (t + 7) % K)
 

@@ -102,3 +102,18 @@ def test_accuracy_and_majority_baseline():
     assert losses['acc_mim_majority'].item() == 0.75
     assert not any(v.requires_grad
                    for k, v in losses.items() if k.startswith('acc'))
+
+
+def test_pre_gathered_inputs_give_the_same_losses():
+    """``mask=None``: (B, M, C) features and (B, M) targets already at the
+    masked positions (BEiTv2's masked-only path) -> the same dict."""
+    head = _head()
+    feats, feats_agg, target, _ = _data()
+    mask = torch.zeros(3, 16, dtype=torch.bool)
+    mask[:, [1, 4, 5, 11]] = True  # 4 per image
+    ref = head.loss(feats, feats_agg, target, mask)
+    got = head.loss(feats[:, [1, 4, 5, 11]], feats_agg[:, [1, 4, 5, 11]],
+                    target[:, [1, 4, 5, 11]])
+    assert got.keys() == ref.keys()
+    for key in ref:
+        torch.testing.assert_close(got[key], ref[key], rtol=0, atol=0)

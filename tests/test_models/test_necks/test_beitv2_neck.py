@@ -122,3 +122,22 @@ def test_drop_path(arch, early, dp, expected):
     neck = BEiTv2Neck(arch=arch, early_layers=early, drop_path_rate=dp)
     got = [layer.drop_path.drop_prob for layer in neck.patch_aggregation]
     assert got == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize('num_layers', [2, 0])
+def test_positions_return_the_gathered_outputs(num_layers):
+    """With ``positions`` the neck takes [CLS] + those final tokens and
+    returns those patches only, equal to gathering the full outputs."""
+    neck = _neck(num_layers=num_layers)
+    early, final = _inputs()
+    bias = _bias()
+    pos = torch.tensor([[0, 3, 4, 15], [2, 5, 6, 9]])  # (B, M)
+    feats, feats_agg = neck((early, final), bias)
+    final_cls_pos = torch.cat([final[:, :1], final[:, 1:][[[0], [1]], pos]],
+                              dim=1)  # (B, 1+M, C)
+    got, got_agg = neck((early, final_cls_pos), bias, pos)
+    assert got.shape == got_agg.shape == (2, 4, 64)
+    idx = pos[..., None].expand(-1, -1, 64)
+    torch.testing.assert_close(got, feats.gather(1, idx), rtol=0, atol=0)
+    torch.testing.assert_close(
+        got_agg, feats_agg.gather(1, idx), rtol=1e-5, atol=1e-6)

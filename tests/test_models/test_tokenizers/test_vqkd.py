@@ -183,3 +183,22 @@ def test_mmengine_checkpoint_loads_safely_and_unknown_needs_trust(tmp_path):
         init_cfg=dict(type='Pretrained', checkpoint=path, trusted=True))
     assert torch.equal(loaded.quantize.embedding.weight,
                        model.quantize.embedding.weight)
+
+
+def test_get_tokens_at_positions_equals_gathered_full_map():
+    """``positions``: only those patches go through the last encoder
+    block, and their codes equal the full map's (the encoder's earlier
+    blocks still see every patch)."""
+    model = build(teacher=None).eval()
+    pos = torch.tensor([[0, 5, 6, 15], [1, 2, 3, 4], [7, 8, 12, 14],
+                        [3, 9, 10, 11]])  # (B, M)
+    x = images()
+    full = model.get_tokens(x)  # (B, N)
+    assert model.num_patches == full.shape[1] == 16
+    got = model.get_tokens(x, pos)
+    assert got.shape == (4, 4)
+    assert torch.equal(got, full.gather(1, pos))
+    z = model.encode(x)  # (B, D, H, W) -> (B, D, M, 1) at pos
+    gathered = z.flatten(2).gather(2, pos[:, None].expand(-1, 16, -1))
+    torch.testing.assert_close(
+        model.encode(x, pos), gathered[..., None], rtol=1e-5, atol=1e-6)

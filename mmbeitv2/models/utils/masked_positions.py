@@ -1,0 +1,56 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Masked positions as index tensors, for the masked-only last blocks of
+``BEiTv2`` (``BEiTBlock(query_index=...)``).
+
+Boolean indexing (``x[mask]``) has a data-dependent output size, so on an
+accelerator it waits for the device (a host-device sync). With the same
+number M of masked patches in every image, the (B, M) positions come from a
+stable argsort instead: fixed shapes, no sync.
+"""
+from typing import Optional
+
+import torch
+
+__all__ = ['uniform_mask_count', 'masked_positions', 'with_cls_index']
+
+
+def uniform_mask_count(mask: torch.Tensor) -> Optional[int]:
+    """M when every image has the same number M > 0 of masked patches.
+
+    The counts are read on the host: free for the masks of the data
+    pipeline, which stay on the host (``PackInputs(algorithm_keys=['mask'])``
+    leaves numpy arrays; ``BEiTv2.loss`` calls this before moving them); one
+    small host-device sync for a mask already on an accelerator.
+
+    Args:
+        mask (torch.Tensor): (B, N) bool, True = masked.
+
+    Returns:
+        int | None: M, or None when the counts differ or are 0.
+    """
+    lo, hi = torch.stack(torch.aminmax(mask.sum(1))).tolist()
+    return lo if lo == hi and lo > 0 else None
+
+
+def masked_positions(mask: torch.Tensor, num_masked: int) -> torch.Tensor:
+    """Patch indices of the masked patches, ascending (the raster order of
+    ``x[mask]``).
+
+    Args:
+        mask (torch.Tensor): (B, N) bool with exactly ``num_masked`` True
+            per row (see :func:`uniform_mask_count`).
+        num_masked (int): M.
+
+    Returns:
+        torch.Tensor: (B, M) long.
+    """
+    # stable: masked (0) before unmasked (1), each group in raster order
+    return torch.argsort((~mask).to(torch.uint8), dim=1,
+                         stable=True)[:, :num_masked]
+
+
+def with_cls_index(positions: torch.Tensor) -> torch.Tensor:
+    """Token indices of [CLS] and the given patches, (B, M) -> (B, 1+M):
+    [CLS] is token 0, patch i is token i + 1."""
+    return torch.cat([positions.new_zeros(positions.shape[0], 1),
+                      positions + 1], dim=1)
