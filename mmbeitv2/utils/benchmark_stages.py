@@ -28,7 +28,8 @@ __all__ = [
 DEFAULT_OPTS = dict(
     sdpa=True,  # fused attention in mmbeitv2
     with_cp=False,  # gradient checkpointing in mmbeitv2
-    fast_mim=False,  # masked-only last blocks (benchmark_fast_mim.py)
+    # BEiTv2(use_masked_only_last_blocks=...), the production default
+    masked_only=True,
     ref_tokenizer_eval=False,  # mmpretrain tokenizer in eval (no EMA)
     patch_size=16,
     tokenizer_arch='base',
@@ -68,7 +69,14 @@ def make_batch(stage: str, batch_size: int, img_size: int,
                device: torch.device, seed: int,
                patch_size: int = 16) -> Dict:
     """Random inputs: model view (normal), tokenizer view in [0, 1], masks
-    with exactly :func:`num_masked_patches` per image, class labels."""
+    with exactly :func:`num_masked_patches` per image, class labels.
+
+    Pretraining masks come twice, each side's as its training pipeline
+    hands them to the model: ``data_samples`` hold tensors on ``device``
+    (mmpretrain's ``PackInputs`` makes a tensor, its data preprocessor moves
+    it), ``data_samples_np`` numpy arrays (mmbeitv2's
+    ``PackInputs(algorithm_keys=['mask'])`` leaves them on the host).
+    """
     g = torch.Generator().manual_seed(seed)
     shape = (batch_size, 3, img_size, img_size)
     batch = dict(
@@ -81,9 +89,11 @@ def make_batch(stage: str, batch_size: int, img_size: int,
         mask = torch.zeros(batch_size, hw * hw, dtype=torch.bool)
         mask.scatter_(1, order[:, :m], True)
         batch['mask'] = mask.to(device)  # (B, N)
-        batch['num_masked'] = m
         batch['data_samples'] = [
             DataSample().set_mask(mk.view(hw, hw)) for mk in batch['mask']
+        ]
+        batch['data_samples_np'] = [
+            DataSample(mask=mk.view(hw, hw).numpy()) for mk in mask
         ]
     elif stage == 'finetune':
         labels = torch.randint(0, 1000, (batch_size, ), generator=g)
@@ -116,7 +126,6 @@ def _tokenizer_cfg(img_size: int, opts: dict,
 
 
 def _pretrain_ours(arch: dict, img_size: int, opts: dict) -> Side:
-    from .benchmark_fast_mim import fast_mim_loss
     L = arch['num_layers']
     early = L - 3  # 9 of 12 (spec §2.2)
     model = MODELS.build(
@@ -135,13 +144,11 @@ def _pretrain_ours(arch: dict, img_size: int, opts: dict) -> Side:
                 use_sdpa=opts['sdpa']),
             head=dict(type='MIMHead', embed_dims=arch['embed_dims'],
                       num_embed=opts['num_embed']),
-            target_generator=_tokenizer_cfg(img_size, opts, None)))
+            target_generator=_tokenizer_cfg(img_size, opts, None),
+            use_masked_only_last_blocks=opts['masked_only']))
 
     def loss(b: Dict) -> Dict[str, torch.Tensor]:
-        if opts['fast_mim']:
-            return fast_mim_loss(model, b['images'], b['images01'],
-                                 b['mask'], b['num_masked'])
-        return model.loss([b['images'], b['images01']], b['data_samples'])
+        return model.loss([b['images'], b['images01']], b['data_samples_np'])
 
     return Side('mmbeitv2', model, loss, lr=1.5e-3)
 

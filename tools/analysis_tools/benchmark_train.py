@@ -62,8 +62,11 @@ def parse_args() -> argparse.Namespace:
                    help='gradient checkpointing in mmbeitv2 blocks')
     p.add_argument('--no-sdpa', action='store_true',
                    help='plain attention math in mmbeitv2')
-    p.add_argument('--fast-mim', action='store_true',
-                   help='mmbeitv2 pretraining with masked-only last blocks')
+    p.add_argument('--no-masked-only-last-blocks', action='store_true',
+                   help='mmbeitv2 pretraining with '
+                   'use_masked_only_last_blocks=False: every token through '
+                   'the last blocks, as mmpretrain (the production default '
+                   'computes only [CLS] + masked tokens there)')
     p.add_argument('--ref-tokenizer-eval', action='store_true',
                    help="keep mmpretrain's tokenizer in eval (no EMA)")
     p.add_argument('--no-ref', action='store_true', help='mmbeitv2 only')
@@ -138,7 +141,7 @@ def run_stage(stage: str, args: argparse.Namespace, device: torch.device,
     """Build both sides, warm up, count FLOPs and peak memory on one step
     each, then time ``args.steps`` alternated steps per side."""
     opts = dict(sdpa=not args.no_sdpa, with_cp=args.with_cp,
-                fast_mim=args.fast_mim,
+                masked_only=not args.no_masked_only_last_blocks,
                 ref_tokenizer_eval=args.ref_tokenizer_eval,
                 **(extra_opts or {}))
     sides = build_sides(stage, args.arch, args.img_size, device, opts,
