@@ -11,16 +11,34 @@ _base_ = [
 ]
 
 data_root = 'data/shapes10/'
-# The architecture of beitv2_demo_shapes10.py (its CIFAR-10 base).
+# The architecture of beitv2_demo_shapes10.py (its CIFAR-10 base), probed
+# with the BEiT v1 per-layer protocol (spec §3.5; BEiT v2 ships no probe
+# code): for every block output, [CLS ; mean of the patch tokens] -> an
+# affine-free BatchNorm -> its own linear layer; ``accuracy/top1`` is the
+# last block, ``per_layer/best_top1`` the best block. Short runs leave the
+# last block's [CLS] (trained only through the aggregation head) weaker
+# than the blocks below it; the per-layer probe shows where the
+# pretrained features are, and the random-init reference gets the same
+# protocol (run_demo.py runs both with this config).
+num_layers = 4
 model = dict(
     backbone=dict(
         arch=dict(
-            _delete_=True, embed_dims=128, num_layers=4, num_heads=4,
-            feedforward_channels=512),
+            _delete_=True, embed_dims=128, num_layers=num_layers,
+            num_heads=4, feedforward_channels=512),
         img_size=32,
-        patch_size=4),
-    neck=dict(input_features=128),
-    head=dict(num_classes=10, in_channels=128, topk=(1, )))
+        patch_size=4,
+        out_type='raw',
+        out_indices=list(range(num_layers))),
+    neck=None,
+    head=dict(
+        _delete_=True,
+        type='PerLayerLinearClsHead',
+        num_classes=10,
+        in_channels=128,
+        num_layers=num_layers,
+        feature='cls_mean',
+        with_bn=True))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -64,7 +82,10 @@ val_dataloader = dict(
         data_prefix='val',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1, ))
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='PerLayerAccuracy'),
+]
 test_evaluator = val_evaluator
 
 # lr 1e-3 * bs / 256 (BEiT v1 probe rule) would be 5e-4; a short run

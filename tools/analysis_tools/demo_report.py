@@ -78,6 +78,11 @@ def collect(pipe) -> Dict:
     for stage in ('probe', 'probe_random', 'probe_teacher', 'finetune'):
         res[f'{stage}_top1'] = plot_logs.last_value(
             scal(stage), 'accuracy/top1', 'val')
+    # per-layer probes (BEiT v1 protocol): the best block and its index
+    for stage in ('probe', 'probe_random'):
+        for key in ('best_top1', 'best_layer'):
+            res[f'{stage}_{key}'] = plot_logs.last_value(
+                scal(stage), f'per_layer/{key}', 'val')
     res['timings_s'] = dict(pipe.timings)
     return res
 
@@ -117,8 +122,20 @@ def table(res: Dict, stages: List[str]) -> str:
     ]
     p, r = res.get('probe_top1'), res.get('probe_random_top1')
     gap = '' if p is None or r is None else f' (gap {p - r:+.1f} points)'
-    rows.append(('linear probe top-1', f'BEiT v2 {_f(p, pct)} vs '
-                 f'random init {_f(r, pct)}{gap}'))
+    pb, rb = res.get('probe_best_top1'), res.get('probe_random_best_top1')
+    if pb is not None and rb is not None:
+        rows.append(('linear probe top-1, best block',
+                     f'BEiT v2 {_f(pb, pct)} (block '
+                     f"{int(res['probe_best_layer']) + 1}) vs random init "
+                     f'{_f(rb, pct)} (block '
+                     f"{int(res['probe_random_best_layer']) + 1}) "
+                     f'(gap {pb - rb:+.1f} points)'))
+        rows.append(('linear probe top-1, last block',
+                     f'BEiT v2 {_f(p, pct)} vs random init {_f(r, pct)}'
+                     f'{gap}'))
+    else:
+        rows.append(('linear probe top-1', f'BEiT v2 {_f(p, pct)} vs '
+                     f'random init {_f(r, pct)}{gap}'))
     if 'probe_teacher' in stages:
         rows.append(('teacher-feature probe top-1',
                      _f(res.get('probe_teacher_top1'), pct)))
