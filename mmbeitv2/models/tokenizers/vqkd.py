@@ -70,6 +70,19 @@ class VQKDTokenizer(BaseModel):
             Defaults to 512.
         teacher (dict, optional): Teacher config; None for tokens only.
             Defaults to None.
+        center_target (bool): Deviation from the paper, off by default
+            (spec §1.4 has no centering). Subtract a running per-channel
+            mean of the teacher features (buffer ``target_mean``, EMA with
+            ``center_momentum``, updated in training) from the target
+            before the cosine loss. Why: when the teacher's patch features
+            share a large common direction, as the EfficientNet-Lite0
+            teacher's do on small synthetic images (cos to the mean ~0.6),
+            a constant output already gets 1 - cos ~0.4 and a short run
+            stops there, learning nothing image-specific. Centering makes
+            the loss measure the part that differs between patches.
+            Defaults to False.
+        center_momentum (float): EMA momentum of ``target_mean``.
+            Defaults to 0.99.
         data_preprocessor (dict, optional): Must give [0, 1] RGB.
             Defaults to None.
         init_cfg (dict, optional): Defaults to None.
@@ -81,6 +94,8 @@ class VQKDTokenizer(BaseModel):
                  quantizer: dict,
                  decoder_out_dims: int = 512,
                  teacher: Optional[dict] = None,
+                 center_target: bool = False,
+                 center_momentum: float = 0.99,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -100,6 +115,13 @@ class VQKDTokenizer(BaseModel):
         if teacher is not None:
             self._teacher.append(MODELS.build(teacher))
         self._range_checked = False
+        self.center_target = center_target
+        self.center_momentum = center_momentum
+        if center_target:
+            # Not in the official checkpoint layout: only built on request.
+            self.register_buffer('target_mean',
+                                 torch.zeros(decoder_out_dims))
+            self.register_buffer('target_mean_initted', torch.tensor(0.))
 
     @property
     def teacher(self) -> Optional[nn.Module]:
@@ -173,6 +195,21 @@ class VQKDTokenizer(BaseModel):
         x = self.decoder(z_q)[0]  # (B, 1+N, C)
         return self.decode_task_layer(self.decoder_norm(x[:, 1:]))
 
+    def _target(self, images: torch.Tensor,
+                grid: Tuple[int, int]) -> torch.Tensor:
+        """Teacher features (B, N, C), centred if ``center_target``."""
+        target = self.teacher(images, grid).float()
+        if not self.center_target:
+            return target
+        if self.training:
+            with torch.no_grad():
+                batch_mean = target.mean((0, 1))  # (C, )
+                # First batch: start at its mean, not at zero.
+                m = self.center_momentum * self.target_mean_initted
+                self.target_mean.mul_(m).add_(batch_mean * (1 - m))
+                self.target_mean_initted.fill_(1.)
+        return target - self.target_mean
+
     @staticmethod
     def rec_loss(rec: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """mean(1 - cos(rec, target)) over tokens (spec §1.4)."""
@@ -214,7 +251,7 @@ class VQKDTokenizer(BaseModel):
         z_e = self.encode(images)
         z_q, loss_commit, idx = self.quantize(z_e)
         rec = self.decode(z_q)
-        target = self.teacher(images, tuple(z_e.shape[-2:]))
+        target = self._target(images, tuple(z_e.shape[-2:]))
         stats = codebook_stats(
             torch.bincount(idx, minlength=self.quantize.num_tokens))
         # Logged only: no "loss" in the names (mmengine sums those).
@@ -234,7 +271,7 @@ class VQKDTokenizer(BaseModel):
         outs = [dict(tokens=t.cpu()) for t in tokens]
         if self.teacher is not None:
             rec = self.decode(z_q).float()
-            target = self.teacher(images, tuple(z_e.shape[-2:])).float()
+            target = self._target(images, tuple(z_e.shape[-2:]))
             cos = torch.cosine_similarity(rec, target, dim=-1)  # (B, N)
             for out, d in zip(outs, (1 - cos).mean(dim=1)):
                 out['rec_cos_distance'] = float(d)

@@ -78,6 +78,13 @@ def load_tokenizer_checkpoint(model: torch.nn.Module,
     """
     state, ignored = filter_tokenizer_state(
         read_checkpoint(path, trusted), prefix)
+    # The running target mean of ``center_target`` only serves the
+    # reconstruction loss: a tokens-only model does not need it.
+    own = model.state_dict()
+    for key in [k for k in state
+                if k.startswith('target_mean') and k not in own]:
+        ignored.append(key)
+        del state[key]
     model.load_state_dict(state, strict=True)
     if not model.quantize.initted:
         raise RuntimeError(f'{path}: quantize.embedding.initted is 0, the '
