@@ -26,11 +26,8 @@ test_evaluator = _base_.val_evaluator
 test_cfg = dict()
 
 # 8 epochs x 31 iterations (2,000 images): 30 warmup iterations, then
-# cosine. The teacher at 64 px (its block-10 map is 4x4, resized to the 8x8
-# code grid), as in the CIFAR-10 benchmark: a VQ-KD step took 0.41 s
-# instead of 1.1 s at 128 px here, and the teacher's features probe about
-# as well on shapes10 (80.4% vs 81.8% top-1, docs/demo.md).
-model = dict(teacher=dict(input_size=64))
+# cosine. ~0.75 s per iteration of 64 on 2 free CPU cores with the fused
+# teacher at 128 px (docs/demo.md), i.e. ~3 minutes.
 max_epochs = 8
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
