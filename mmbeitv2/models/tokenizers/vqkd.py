@@ -70,17 +70,11 @@ class VQKDTokenizer(BaseModel):
             Defaults to 512.
         teacher (dict, optional): Teacher config; None for tokens only.
             Defaults to None.
-        center_target (bool): Deviation from the paper, off by default
-            (spec §1.4 has no centering). Subtract a running per-channel
-            mean of the teacher features (buffer ``target_mean``, EMA with
-            ``center_momentum``, updated in training) from the target
-            before the cosine loss. Why: when the teacher's patch features
-            share a large common direction, as the EfficientNet-Lite0
-            teacher's do on small synthetic images (cos to the mean ~0.6),
-            a constant output already gets 1 - cos ~0.4 and a short run
-            stops there, learning nothing image-specific. Centering makes
-            the loss measure the part that differs between patches.
-            Defaults to False.
+        center_target (bool): Deviation from the paper (spec §1.4 has no
+            centring): subtract a running mean of the teacher features
+            (buffer ``target_mean``, EMA, updated in training) before the
+            cosine loss, for teachers whose patch features share one large
+            direction (docs/demo.md). Defaults to False.
         center_momentum (float): EMA momentum of ``target_mean``.
             Defaults to 0.99.
         data_preprocessor (dict, optional): Must give [0, 1] RGB.
