@@ -152,12 +152,15 @@ def load_from_local_safe(filename: str,
             '--resume / load_from / tools/test.py')
     trusted = is_trusted(filename)
     try:
-        return torch.load(
+        ckpt = torch.load(
             filename, map_location=map_location, weights_only=not trusted)
     except Exception as exc:  # noqa: BLE001 - torch raises many types here
         # (UnpicklingError, RuntimeError from the zip reader, EOFError,
         # KeyError/IndexError from the unpickler on arbitrary bytes).
         raise CheckpointLoadError(_describe_failure(filename, exc)) from exc
+    # Official unilm files load as downloaded (converted in memory).
+    from mmbeitv2.checkpoint.layouts import convert_official_checkpoint
+    return convert_official_checkpoint(ckpt, filename)
 
 
 def install_checkpoint_safety() -> None:

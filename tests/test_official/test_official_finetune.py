@@ -13,7 +13,7 @@ from mmengine.config import Config
 
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
-from mmbeitv2.utils.ckpt_mapping_beitv2 import convert_beitv2_pretrain
+from mmbeitv2.checkpoint import convert_beitv2_pretrain
 
 DATA = osp.join(osp.dirname(__file__), '..', 'data', 'official')
 CONFIG = osp.join(

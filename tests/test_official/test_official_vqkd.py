@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmbeitv2.utils import register_all_modules
-from mmbeitv2.utils.ckpt_mapping_vqkd import convert_vqkd_state_dict
+from mmbeitv2.checkpoint import convert_vqkd
 
 FIXTURE = osp.join(
     osp.dirname(__file__), '..', 'data', 'official', 'vqkd_tiny.pth')
@@ -39,7 +39,7 @@ def _build(fixture, use_sdpa=True):
     cfg['encoder'] = dict(cfg['encoder'], use_sdpa=use_sdpa)
     cfg['decoder'] = dict(cfg['decoder'], use_sdpa=use_sdpa)
     model = MODELS.build(cfg)
-    state, dropped = convert_vqkd_state_dict(fixture['model'])
+    state, dropped = convert_vqkd(fixture['model'])
     model.load_state_dict(state, strict=True)
     assert dropped == []
     return model.eval()

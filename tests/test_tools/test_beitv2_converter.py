@@ -8,9 +8,9 @@ import torch
 
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
-from mmbeitv2.utils.ckpt_mapping_beitv2 import (convert_beitv2_finetune_key,
+from mmbeitv2.checkpoint import (convert_beitv2_finetune_key,
                                                 convert_beitv2_pretrain_key,
-                                                unwrap_checkpoint)
+                                                unwrap_state_dict)
 
 register_all_modules()
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
@@ -208,7 +208,7 @@ def test_key_rules():
         'head.layers.0.bias'
     with pytest.raises(KeyError, match='unknown key'):
         convert_beitv2_pretrain_key('decoder.blocks.0.norm1.weight')
-    sd, source = unwrap_checkpoint({'state_dict': {'module.a': 1}})
+    sd, source = unwrap_state_dict({'state_dict': {'module.a': 1}})
     assert source == 'state_dict' and dict(sd) == {'a': 1}
 
 

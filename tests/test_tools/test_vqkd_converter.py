@@ -6,8 +6,8 @@ import sys
 import torch
 
 from mmbeitv2.utils import register_all_modules
-from mmbeitv2.utils.ckpt_mapping_vqkd import (convert_vqkd_state_dict,
-                                              map_vit_key)
+from mmbeitv2.checkpoint import (convert_vqkd,
+                                              convert_vit_key)
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 TINY = dict(embed_dims=8, num_layers=2, num_heads=2, feedforward_channels=16)
@@ -82,15 +82,15 @@ def official_state():
     }
 
 
-def test_map_vit_key():
-    assert map_vit_key('blocks.3.mlp.fc2.weight') == \
+def test_convert_vit_key():
+    assert convert_vit_key('blocks.3.mlp.fc2.weight') == \
         'layers.3.ffn.layers.1.weight'
-    assert map_vit_key('blocks.0.mlp.fc1.bias') == \
+    assert convert_vit_key('blocks.0.mlp.fc1.bias') == \
         'layers.0.ffn.layers.0.0.bias'
-    assert map_vit_key('blocks.1.norm1.weight') == 'layers.1.ln1.weight'
-    assert map_vit_key('blocks.1.norm2.bias') == 'layers.1.ln2.bias'
-    assert map_vit_key('blocks.1.attn.q_bias') == 'layers.1.attn.q_bias'
-    assert map_vit_key('patch_embed.proj.weight') == \
+    assert convert_vit_key('blocks.1.norm1.weight') == 'layers.1.ln1.weight'
+    assert convert_vit_key('blocks.1.norm2.bias') == 'layers.1.ln2.bias'
+    assert convert_vit_key('blocks.1.attn.q_bias') == 'layers.1.attn.q_bias'
+    assert convert_vit_key('patch_embed.proj.weight') == \
         'patch_embed.projection.weight'
 
 
@@ -98,7 +98,7 @@ def test_every_tensor_lands_where_it_belongs():
     register_all_modules()
     from mmbeitv2.registry import MODELS
     state = official_state()
-    converted, dropped = convert_vqkd_state_dict(state)
+    converted, dropped = convert_vqkd(state)
     assert sorted(dropped) == sorted(
         k for k in state if k.startswith(('teacher', 'scaling', 'loss')))
     assert len(dropped) == 5

@@ -21,9 +21,9 @@ import torch
 from mmengine.logging import print_log
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from mmbeitv2.utils.ckpt_mapping_beitv2 import (  # noqa: E402
+from mmbeitv2.checkpoint import (  # noqa: E402
     convert_beitv2_finetune, convert_beitv2_pretrain, is_finetune_layout,
-    unwrap_checkpoint)
+    load_checkpoint_file, unwrap_state_dict)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,8 +52,7 @@ def convert(src: str,
         dict: The converted state dict.
     """
     # A plain tensor checkpoint: safe to load with weights_only.
-    ckpt = torch.load(src, map_location='cpu', weights_only=True)
-    state_dict, source = unwrap_checkpoint(ckpt)
+    state_dict, source = unwrap_state_dict(load_checkpoint_file(src))
     if layout == 'auto':
         layout = 'finetune' if is_finetune_layout(state_dict) \
             else 'pretrain'

@@ -21,8 +21,8 @@ import torch
 from mmengine.logging import print_log
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from mmbeitv2.utils.ckpt_mapping_beitv2 import (  # noqa: E402
-    extract_backbone, unwrap_checkpoint)
+from mmbeitv2.checkpoint import (  # noqa: E402
+    extract_backbone, load_checkpoint_file, unwrap_state_dict)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,25 +41,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_checkpoint_file(src: str, trusted: bool = False) -> dict:
-    """Load ``src`` with ``weights_only=True``; mmengine checkpoints
-    (message hub, numpy scalars, stack_notes #2) through mmbeitv2's
-    allow-list. Full unpickling only for ``trusted`` files."""
-    from mmbeitv2.engine.checkpoint_safety import mmengine_safe_globals
-    try:
-        with torch.serialization.safe_globals(mmengine_safe_globals()):
-            return torch.load(src, map_location='cpu', weights_only=True)
-    except Exception as err:  # noqa: BLE001
-        if not trusted:
-            raise RuntimeError(
-                f'{src} does not load with weights_only=True ({err}); pass '
-                '--trusted to load it with weights_only=False') from err
-        return torch.load(src, map_location='cpu', weights_only=False)
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
-    state_dict, _ = unwrap_checkpoint(
+    state_dict, _ = unwrap_state_dict(
         load_checkpoint_file(args.src, args.trusted))
     out = extract_backbone(state_dict, strip_prefix=args.strip_prefix)
     if not out:

@@ -18,18 +18,14 @@ import sys
 import torch
 
 sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..'))
-from mmbeitv2.utils.ckpt_mapping_vqkd import convert_vqkd_state_dict  # noqa
+from mmbeitv2.checkpoint import (convert_vqkd, load_checkpoint_file,  # noqa
+                                 unwrap_state_dict)
 
 
 def convert_file(src: str, dst: str, trusted: bool = False) -> dict:
     """Convert ``src`` into ``dst``; returns the summary numbers."""
-    ckpt = torch.load(src, map_location='cpu', weights_only=not trusted)
-    state = ckpt
-    for key in ('state_dict', 'model'):
-        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-            state = ckpt[key]
-            break
-    converted, dropped = convert_vqkd_state_dict(state)
+    state, _ = unwrap_state_dict(load_checkpoint_file(src, trusted))
+    converted, dropped = convert_vqkd(state)
     torch.save(dict(state_dict=converted), dst)
     return dict(converted=len(converted), dropped=len(dropped))
 

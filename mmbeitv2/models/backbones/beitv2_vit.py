@@ -10,7 +10,8 @@ from torch import nn
 from mmbeitv2.registry import MODELS
 from ..utils.beit_block import BEiTBlock
 from ..utils.relative_position_bias import RelativePositionBias
-from .beitv2_vit_loading import prepare_state_dict
+from mmbeitv2.checkpoint import loads_pretrained
+from mmbeitv2.checkpoint.vit_state_dict import prepare_state_dict
 
 
 class PatchEmbed(nn.Module):
@@ -176,8 +177,7 @@ class BEiTv2ViT(BaseModule):
         """The official init (spec §2.1, §6.1, §6.2), unless a checkpoint is
         given through ``init_cfg``."""
         super().init_weights()
-        if self.init_cfg is not None and self.init_cfg.get(
-                'type') == 'Pretrained':
+        if loads_pretrained(self.init_cfg):
             return
         # pretraining: trunc_normal_(std=.02, a=-.02, b=.02); fine-tune/
         # VQ-KD: timm's absolute bounds (+-2), i.e. practically untruncated.

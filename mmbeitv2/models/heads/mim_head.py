@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
+from mmbeitv2.checkpoint import loads_pretrained
 from mmbeitv2.registry import MODELS
 
 
@@ -49,8 +50,7 @@ class MIMHead(BaseModule):
     def init_weights(self) -> None:
         """The official ``lm_head`` init, unless a checkpoint is given."""
         super().init_weights()
-        if self.init_cfg is not None and self.init_cfg.get(
-                'type') == 'Pretrained':
+        if loads_pretrained(self.init_cfg):
             return
         nn.init.trunc_normal_(self.cls_head.weight, std=.02, a=-.02, b=.02)
         nn.init.zeros_(self.cls_head.bias)

@@ -6,6 +6,7 @@ import torch
 from mmengine.model import BaseModule
 from torch import nn
 
+from mmbeitv2.checkpoint import loads_pretrained
 from mmbeitv2.registry import MODELS
 from ..backbones.beitv2_vit import BEiTv2ViT
 from ..utils.beit_attention import gather_tokens
@@ -81,8 +82,7 @@ class BEiTv2Neck(BaseModule):
         with layer id ``early_layers + i + 1`` (spec §2.2)."""
         first_call = not self._is_init
         super().init_weights()
-        if not first_call or (self.init_cfg is not None
-                              and self.init_cfg.get('type') == 'Pretrained'):
+        if not first_call or loads_pretrained(self.init_cfg):
             return
         for i, layer in enumerate(self.patch_aggregation):
             layer.rescale_init_weight_(self.early_layers + i + 1)

@@ -4,7 +4,7 @@ from .norm_ema_quantizer import NormEMAVectorQuantizer
 from .teachers import (BaseTeacher, CLIPTeacher, EfficientNetLite0Teacher,
                        TimmViTTeacher)
 from .vqkd import VQKDTokenizer
-from .vqkd_loading import load_tokenizer_checkpoint
+from mmbeitv2.checkpoint.tokenizer_loading import load_tokenizer_checkpoint
 
 __all__ = [
     'NormEMAVectorQuantizer', 'VQKDTokenizer', 'BaseTeacher', 'CLIPTeacher',

@@ -10,7 +10,8 @@ from torch import nn
 
 from mmbeitv2.registry import MODELS
 from .codebook_utils import codebook_stats
-from .vqkd_loading import load_tokenizer_checkpoint
+from mmbeitv2.checkpoint import loads_pretrained
+from mmbeitv2.checkpoint.tokenizer_loading import load_tokenizer_checkpoint
 
 # Encoder/decoder: fine-tune-style ViT, abs pos-embed, no layer scale
 # (spec §1.1).
@@ -129,8 +130,7 @@ class VQKDTokenizer(BaseModel):
 
     def init_weights(self) -> None:
         """Official init (spec §1.1), or a strict checkpoint load."""
-        if self.init_cfg is not None and \
-                self.init_cfg.get('type') == 'Pretrained':
+        if loads_pretrained(self.init_cfg):
             load_tokenizer_checkpoint(self, self.init_cfg['checkpoint'],
                                       self.init_cfg.get('prefix', ''),
                                       self.init_cfg.get('trusted', False))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmbeitv2.models.utils.rel_pos_resize import (cubic_spline_weights,
+from mmbeitv2.checkpoint.rel_pos_resize import (cubic_spline_weights,
                                                   geometric_coords,
                                                   geometric_ratio,
                                                   resize_rel_pos_bias_table)

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 
-from ..utils.rel_pos_resize import resize_rel_pos_bias_table
+from .rel_pos_resize import resize_rel_pos_bias_table
 
 SHARED_TABLE = 'rel_pos_bias.relative_position_bias_table'
 

@@ -1,6 +1,8 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Pure key maps between the official BEiT v2 checkpoints (microsoft/unilm
-``beit2/``) and mmbeitv2 models (official_state_dicts.md).
+"""Pure key maps from the official BEiT v2 checkpoints (microsoft/unilm
+``beit2/``) to mmbeitv2 models; no I/O (docs/official.md, Appendix A).
+
+VQ-KD tokenizer layout (``modeling_vqkd.VQKD``) -> ``VQKDTokenizer``;
 
 Pretraining layout (``VisionTransformerForMaskedImageModelingCLS``) ->
 ``BEiTv2`` (backbone ``BEiTv2ViT`` + ``BEiTv2Neck`` + ``MIMHead``);
@@ -11,9 +13,15 @@ dropped: every implementation recomputes them (spec §3.2.4).
 """
 import re
 from collections import OrderedDict
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
+
+# Keys the official tokenizer loader deletes before its strict load
+# (unilm beit2 ``modeling_vqkd.VQKD.__init__``: the teacher, its input
+# scaling layer and the loss), and the teacher of an mmbeitv2 tokenizer
+# (never saved by mmbeitv2, skipped if a file holds one).
+DROPPED_PREFIXES = ('teacher', 'scaling', 'loss', '_teacher')
 
 # Inside one transformer block: official -> mmpretrain/mmbeitv2 names.
 _BLOCK_RULES = (
@@ -22,29 +30,6 @@ _BLOCK_RULES = (
     ('mlp.fc1.', 'ffn.layers.0.0.'),
     ('mlp.fc2.', 'ffn.layers.1.'),
 )
-
-
-def unwrap_checkpoint(ckpt: dict) -> Tuple[Dict[str, torch.Tensor], str]:
-    """The state dict inside a checkpoint, as the official loaders find it.
-
-    Looks under ``model``, ``module`` then ``state_dict`` (spec §3.2.1,
-    §4), else takes the dict itself; strips a DDP ``module.`` prefix.
-
-    Args:
-        ckpt (dict): A loaded checkpoint.
-
-    Returns:
-        tuple: The state dict and the key it came from (``''`` if bare).
-    """
-    source = ''
-    for key in ('model', 'module', 'state_dict'):
-        if isinstance(ckpt.get(key), dict):
-            ckpt, source = ckpt[key], key
-            break
-    state_dict = OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in ckpt.items())
-    return state_dict, source
 
 
 def convert_block_key(key: str) -> str:
@@ -59,16 +44,10 @@ def convert_block_key(key: str) -> str:
 def _convert_common(key: str) -> Optional[str]:
     """Keys shared by the pretraining and fine-tuning layouts; None if the
     key is not one of them."""
-    if key in ('cls_token', 'mask_token', 'pos_embed'):
-        return 'backbone.' + key
-    if key.startswith('patch_embed.proj.'):
-        return 'backbone.patch_embed.projection.' + key[len('patch_embed.proj.'
-                                                            ):]
-    if key == 'rel_pos_bias.relative_position_bias_table':
-        return 'backbone.' + key
-    m = re.match(r'blocks\.(\d+)\.(.*)', key)
-    if m:
-        return f'backbone.layers.{m.group(1)}.' + convert_block_key(m.group(2))
+    if key in ('cls_token', 'mask_token', 'pos_embed',
+               'rel_pos_bias.relative_position_bias_table') or \
+            key.startswith(('patch_embed.proj.', 'blocks.')):
+        return 'backbone.' + convert_vit_key(key)
     return None
 
 
@@ -174,22 +153,48 @@ def is_finetune_layout(state_dict: Dict[str, torch.Tensor]) -> bool:
         or k.endswith('attn.relative_position_bias_table') for k in keys)
 
 
-def extract_backbone(
-        state_dict: Dict[str, torch.Tensor],
-        prefix: str = 'backbone.',
-        strip_prefix: bool = False) -> 'OrderedDict[str, torch.Tensor]':
-    """Keep only the backbone of a model state dict.
+def convert_vit_key(key: str) -> str:
+    """One official ViT key (``blocks.i.*``, ``patch_embed.proj.*``, no
+    model prefix) -> its ``BEiTv2ViT`` key; other keys unchanged.
+
+    Example: ``blocks.3.mlp.fc2.weight`` -> ``layers.3.ffn.layers.1.weight``.
+    """
+    if key.startswith('patch_embed.proj.'):
+        return 'patch_embed.projection.' + key[len('patch_embed.proj.'):]
+    m = re.match(r'blocks\.(\d+)\.(.*)', key)
+    if m:
+        return f'layers.{m.group(1)}.' + convert_block_key(m.group(2))
+    return key
+
+
+def convert_vqkd_key(key: str) -> str:
+    """One official tokenizer key -> its ``VQKDTokenizer`` key."""
+    for part in ('encoder', 'decoder'):
+        if key.startswith(part + '.fc_norm.'):
+            # The official fc_norm on patch tokens (docs/official.md §1.1).
+            return key.replace(part + '.fc_norm.', part + '_norm.', 1)
+        if key.startswith(part + '.'):
+            return part + '.' + convert_vit_key(key[len(part) + 1:])
+    # quantize.*, encode_task_layer.*, decode_task_layer.* keep their names.
+    return key
+
+
+def convert_vqkd(
+        state_dict: Dict[str, torch.Tensor]) -> Tuple[OrderedDict, List[str]]:
+    """Convert an official tokenizer state dict.
 
     Args:
-        state_dict (dict): e.g. a ``BEiTv2`` state dict (backbone, neck,
-            head, tokenizer).
-        prefix (str): The backbone prefix. Defaults to ``'backbone.'``.
-        strip_prefix (bool): Drop the prefix (bare backbone keys); keep it
-            for ``init_cfg=dict(type='Pretrained', prefix='backbone.')``.
-            Defaults to False.
+        state_dict (dict): The official ``model`` dict.
 
     Returns:
-        OrderedDict: The backbone tensors.
+        tuple: the converted ``OrderedDict`` and the dropped keys
+        (teacher, scaling layer, loss, relative-position index buffers).
     """
-    return OrderedDict((k[len(prefix):] if strip_prefix else k, v)
-                       for k, v in state_dict.items() if k.startswith(prefix))
+    out, dropped = OrderedDict(), []
+    for key, value in state_dict.items():
+        if key.startswith(DROPPED_PREFIXES) or \
+                key.endswith('relative_position_index'):
+            dropped.append(key)
+            continue
+        out[convert_vqkd_key(key)] = value
+    return out, dropped

@@ -1,44 +1,37 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Strict loading of a tokenizer checkpoint (spec §1.7, contracts.md)."""
-import pickle
+"""Strict loading of a tokenizer checkpoint (docs/official.md §1.7).
+
+A tokenizer file holds the encoder, the quantizer (``initted`` = 1) and the
+decoder, never the teacher. Official unilm files (``model`` key, official
+names, teacher/scaling/loss keys) load as downloaded: the layout is
+detected and converted in memory (:mod:`mmbeitv2.checkpoint.layouts`).
+"""
 from typing import Dict, List, Tuple
 
 import torch
 from mmengine.logging import print_log
 
-# The official loader deletes these before its strict load (spec §1.7).
-DROP_PREFIXES = ('loss', 'teacher', 'scaling')
+from mmbeitv2.engine.errors import CheckpointLoadError
+from .io import load_checkpoint_file, unwrap_state_dict
+from .layouts import to_mmbeitv2
+from .official_keys import DROPPED_PREFIXES
 
 
 def read_checkpoint(path: str,
                     trusted: bool = False) -> Dict[str, torch.Tensor]:
-    """Read a tokenizer state dict from ``path``.
+    """Read a tokenizer state dict from ``path``, in mmbeitv2 keys.
 
     Everything loads with ``weights_only=True``: plain state dicts,
-    official files (tensors under ``model``), exported files
-    (``state_dict``) and full mmengine training checkpoints, whose extra
-    objects (message hub, numpy scalars) are on the allow-list of
+    official files (tensors under ``model``, converted in memory), exported
+    files (``state_dict``) and full mmengine training checkpoints, whose
+    extra objects (message hub, numpy scalars) are on the allow-list of
     :mod:`mmbeitv2.engine.checkpoint_safety`. A file holding anything else
-    is refused; pass ``trusted=True`` (full unpickling, which can run code
-    stored in the file: only for files you made) or export the weights
-    first with ``tools/model_converters/vqkd_unilm_to_mmbeitv2.py
-    --trusted``.
+    is refused with one line naming the objects; pass ``trusted=True``
+    (full unpickling, which can run code stored in the file: only for files
+    you made).
     """
-    from mmbeitv2.engine.checkpoint_safety import mmengine_safe_globals
-    torch.serialization.add_safe_globals(mmengine_safe_globals())
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=not trusted)
-    except pickle.UnpicklingError as e:
-        raise RuntimeError(
-            f'{path} holds objects outside the checkpoint allow-list. '
-            'Export its weights with tools/model_converters/'
-            'vqkd_unilm_to_mmbeitv2.py SRC DST --trusted, or load it with '
-            'trusted=True if you made it yourself.') from e
-    for key in ('state_dict', 'model'):
-        if isinstance(ckpt, dict) and key in ckpt and isinstance(
-                ckpt[key], dict):
-            return ckpt[key]
-    return ckpt
+    state, _ = unwrap_state_dict(load_checkpoint_file(path, trusted))
+    return to_mmbeitv2(state, path)
 
 
 def filter_tokenizer_state(state: Dict[str, torch.Tensor],
@@ -55,7 +48,7 @@ def filter_tokenizer_state(state: Dict[str, torch.Tensor],
                 ignored.append(key)
                 continue
             key = key[len(prefix):]
-        if key.startswith(DROP_PREFIXES) or key.startswith('_teacher'):
+        if key.startswith(DROPPED_PREFIXES):
             ignored.append(key)
             continue
         out[key] = value
@@ -87,8 +80,9 @@ def load_tokenizer_checkpoint(model: torch.nn.Module,
         del state[key]
     model.load_state_dict(state, strict=True)
     if not model.quantize.initted:
-        raise RuntimeError(f'{path}: quantize.embedding.initted is 0, the '
-                           'codebook was never trained')
+        raise CheckpointLoadError(
+            f'{path}: quantize.embedding.initted is 0, the codebook was '
+            'never trained; give a trained tokenizer checkpoint')
     more = '...' if len(ignored) > 5 else ''
     print_log(
         f'VQKDTokenizer: loaded {len(state)} tensors from {path}; ignored '
