@@ -9,8 +9,8 @@ import torch
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 from mmbeitv2.checkpoint import (convert_beitv2_finetune_key,
-                                                convert_beitv2_pretrain_key,
-                                                unwrap_state_dict)
+                                 convert_beitv2_pretrain_key,
+                                 unwrap_state_dict)
 
 register_all_modules()
 ROOT = osp.join(osp.dirname(__file__), '..', '..')

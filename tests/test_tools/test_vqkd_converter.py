@@ -7,7 +7,7 @@ import torch
 
 from mmbeitv2.utils import register_all_modules
 from mmbeitv2.checkpoint import (convert_vqkd,
-                                              convert_vit_key)
+                                 convert_vit_key)
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 TINY = dict(embed_dims=8, num_layers=2, num_heads=2, feedforward_channels=16)

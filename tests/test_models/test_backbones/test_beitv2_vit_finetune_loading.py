@@ -10,7 +10,7 @@ from mmengine.runner import load_checkpoint
 from mmbeitv2.models import BEiTv2ViT
 from mmbeitv2.checkpoint.rel_pos_resize import resize_rel_pos_bias_table
 from mmbeitv2.checkpoint import (convert_beitv2_finetune,
-                                                convert_beitv2_pretrain)
+                                 convert_beitv2_pretrain)
 
 C, L, HEADS, FFN = 64, 2, 2, 256
 ARCH = dict(

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from mmbeitv2.checkpoint.rel_pos_resize import (cubic_spline_weights,
-                                                  geometric_coords,
-                                                  geometric_ratio,
-                                                  resize_rel_pos_bias_table)
+                                                geometric_coords,
+                                                geometric_ratio,
+                                                resize_rel_pos_bias_table)
 
 
 def _reference_geometric_coords(src_size, dst_size):
