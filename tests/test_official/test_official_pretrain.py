@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmbeitv2.models.utils import masked_positions, with_cls_index
+from mmbeitv2.models.utils import masked_positions, masked_query_index
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 
@@ -65,9 +65,10 @@ def test_matches_official_pretraining_forward(tmp_path, use_sdpa):
         early, final = model.backbone(ref['images_normed'], mask)
         feats, feats_agg = model.neck((early, final),
                                       model.backbone.rel_pos_bias())
-        logits = model.head(feats, mask)
-        logits_agg = model.head(feats_agg, mask)
-        losses = model.head.loss(feats, feats_agg, ref['labels'], mask)
+        logits = model.head(feats[mask])
+        logits_agg = model.head(feats_agg[mask])
+        losses = model.head.loss(feats[mask], feats_agg[mask],
+                                 ref['labels'][mask])
     # fp32: features within 1e-5 absolute (fixtures/README.md)
     tol = dict(rtol=0, atol=1e-5)
     torch.testing.assert_close(feats, ref['final_normed'], **tol)
@@ -93,14 +94,15 @@ def test_masked_only_last_blocks_match_official(tmp_path, use_sdpa):
     model.load_state_dict(_convert(tmp_path), strict=True)
     mask = ref['masks'].bool()  # (4, 16), 6 per image
     pos = masked_positions(mask, 6)  # (B, M)
+    query_index = masked_query_index(mask, 6)  # (B, 1+M)
     with torch.no_grad():
         bias = model.backbone.rel_pos_bias()
         early, final = model.backbone(
-            ref['images_normed'], mask, bias,
-            last_query_index=with_cls_index(pos))
-        feats, feats_agg = model.neck((early, final), bias, pos)
-        losses = model.head.loss(feats, feats_agg,
-                                 ref['labels'].gather(1, pos))
+            ref['images_normed'], mask, bias, query_index=query_index)
+        feats, feats_agg = model.neck((early, final), bias, query_index)
+        losses = model.head.loss(feats.flatten(0, 1),
+                                 feats_agg.flatten(0, 1),
+                                 ref['labels'].gather(1, pos).flatten())
     assert final.shape[1] == 1 + 6 and feats_agg.shape[1] == 6
     tol = dict(rtol=0, atol=1e-5)
     torch.testing.assert_close(feats.flatten(0, 1),

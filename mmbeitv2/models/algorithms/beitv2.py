@@ -8,8 +8,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from mmbeitv2.registry import MODELS
-from ..utils.masked_positions import (masked_positions, uniform_mask_count,
-                                      with_cls_index)
+from ..utils.query_index import masked_query_index, uniform_mask_count
 
 
 @MODELS.register_module()
@@ -40,7 +39,7 @@ class BEiTv2(BaseSelfSupervisor):
         target_generator (dict): The tokenizer, e.g. ``VQKDTokenizer``; it
             must have ``get_tokens(images01) -> (B, N) long`` for images in
             [0, 1] (and, for ``use_masked_only_last_blocks``,
-            ``get_tokens(images01, positions) -> (B, M)`` and
+            ``get_tokens(images01, query_index) -> (B, Q-1)`` and
             ``num_patches``); its checkpoint goes in its own ``init_cfg``.
         use_masked_only_last_blocks (bool): Let the last student block, the
             last neck block and the last tokenizer-encoder block compute
@@ -95,14 +94,15 @@ class BEiTv2(BaseSelfSupervisor):
     @torch.no_grad()
     def get_targets(self,
                     images01: torch.Tensor,
-                    positions: Optional[torch.Tensor] = None) -> torch.Tensor:
+                    query_index: Optional[torch.Tensor] = None
+                    ) -> torch.Tensor:
         """Tokenizer codes of the tokenizer view, never differentiated.
 
         Args:
             images01 (torch.Tensor): (B, 3, H', W') images in [0, 1].
-            positions (torch.Tensor, optional): (B, M) long patch indices:
-                the codes of these patches only (``get_tokens(images01,
-                positions)``). Defaults to None (all).
+            query_index (torch.Tensor, optional): (B, 1+M) token indices,
+                [CLS] first: the codes of those patches only. Defaults to
+                None (all).
 
         Returns:
             torch.Tensor: (B, N) long codes, raster order, or (B, M).
@@ -111,35 +111,33 @@ class BEiTv2(BaseSelfSupervisor):
         # fp32 even under --amp: low-precision distances flip near-tied
         # codes, and bf16 targets need a parity test first (contracts.md).
         with torch.autocast(images01.device.type, enabled=False):
-            if positions is None:
+            if query_index is None:
                 return tokenizer.get_tokens(images01.float()).long()
-            return tokenizer.get_tokens(images01.float(), positions).long()
+            return tokenizer.get_tokens(images01.float(), query_index).long()
 
     def forward_features(
             self,
             images: torch.Tensor,
             mask: Optional[torch.Tensor],
-            positions: Optional[torch.Tensor] = None) -> Sequence:
+            query_index: Optional[torch.Tensor] = None) -> Sequence:
         """Backbone + neck.
 
         Args:
             images (torch.Tensor): (B, 3, H, W) normalised model view.
             mask (torch.Tensor, optional): (B, N) bool, True = masked.
-            positions (torch.Tensor, optional): (B, M) long patch indices:
-                the last backbone block computes [CLS] + these tokens and
-                the neck returns these patches only. Defaults to None (all).
+            query_index (torch.Tensor, optional): (B, 1+M) token indices,
+                [CLS] first: the last backbone and neck blocks compute only
+                these tokens. Defaults to None (all).
 
         Returns:
             tuple: final and aggregated normed patch tokens, each (B, N, C),
-            or (B, M, C) with ``positions``.
+            or (B, M, C) with ``query_index``.
         """
         # One shared bias for all blocks, the neck's included (spec §2.1).
         rel_pos_bias = self.backbone.shared_rel_pos_bias()
-        query = None if positions is None else with_cls_index(positions)
         # early (B, 1+N, C), final (B, 1+N, C) or (B, 1+M, C)
-        early, final = self.backbone(
-            images, mask, rel_pos_bias, last_query_index=query)
-        return self.neck((early, final), rel_pos_bias, positions)
+        early, final = self.backbone(images, mask, rel_pos_bias, query_index)
+        return self.neck((early, final), rel_pos_bias, query_index)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -147,10 +145,12 @@ class BEiTv2(BaseSelfSupervisor):
 
         With ``use_masked_only_last_blocks`` and the same number M of
         masked patches in every image (what ``BlockwiseMaskGenerator``
-        gives), the (B, M) masked positions come from a stable argsort
-        (fixed shapes, no boolean indexing, no host-device sync) and the
-        last blocks compute only them; otherwise every token is computed
-        and the head picks the masked ones (same losses).
+        gives), the ``query_index`` of [CLS] + the M masked patches is built
+        once here (a stable argsort: fixed shapes, no boolean indexing, no
+        host-device sync) and the last blocks of the backbone, the neck and
+        the tokenizer compute only those tokens; otherwise every token is
+        computed and the masked ones are picked here. Either way the head
+        gets the T masked tokens of the batch in the same order.
 
         Args:
             inputs (list[torch.Tensor]): ``[model_view, tokenizer_view]``.
@@ -166,16 +166,21 @@ class BEiTv2(BaseSelfSupervisor):
         num_masked = uniform_mask_count(mask) \
             if self.use_masked_only_last_blocks else None
         mask = mask.to(inputs[0].device, non_blocking=True)
-        if num_masked is None:
-            target = self.get_targets(inputs[1])  # (B, N)
+        query_index = None if num_masked is None else \
+            masked_query_index(mask, num_masked)  # (B, 1+M)
+        if query_index is not None:
+            self._check_grid(self.target_generator.num_patches, mask)
+        target = self.get_targets(inputs[1], query_index)  # (B, N) | (B, M)
+        if query_index is None:
             self._check_grid(target.shape[1], mask)
-            feats, feats_agg = self.forward_features(inputs[0], mask)
-            return self.head.loss(feats, feats_agg, target, mask)
-        self._check_grid(self.target_generator.num_patches, mask)
-        positions = masked_positions(mask, num_masked)  # (B, M)
-        target = self.get_targets(inputs[1], positions)  # (B, M)
-        feats, feats_agg = self.forward_features(inputs[0], mask, positions)
-        return self.head.loss(feats, feats_agg, target)  # (B, M, C) each
+        feats, feats_agg = self.forward_features(inputs[0], mask, query_index)
+        if query_index is None:  # every token computed: pick the masked
+            feats, feats_agg, target = feats[mask], feats_agg[mask], \
+                target[mask]  # (T, C), (T, C), (T, )
+        else:  # already the masked tokens: (B, M, ...) -> (T, ...)
+            feats, feats_agg, target = feats.flatten(0, 1), \
+                feats_agg.flatten(0, 1), target.flatten()
+        return self.head.loss(feats, feats_agg, target)
 
     @staticmethod
     def _check_grid(num_tokens: int, mask: torch.Tensor) -> None:

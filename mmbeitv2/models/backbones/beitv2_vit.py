@@ -236,7 +236,7 @@ class BEiTv2ViT(BaseModule):
                 x: torch.Tensor,
                 mask: Optional[torch.Tensor] = None,
                 rel_pos_bias: Optional[torch.Tensor] = None,
-                last_query_index: Optional[torch.Tensor] = None
+                query_index: Optional[torch.Tensor] = None
                 ) -> Tuple[torch.Tensor]:
         """Args:
             x (torch.Tensor): (B, 3, H*p, W*p) images.
@@ -245,16 +245,16 @@ class BEiTv2ViT(BaseModule):
                 caller already computed it (the BEiT v2 algorithm hands the
                 same tensor to the aggregation neck). Defaults to None
                 (computed here).
-            last_query_index (torch.Tensor, optional): (B, M) long token
-                indices ([CLS] = 0): the last block computes only these
-                tokens (``BEiTBlock`` ``query_index``), so its output is
-                (B, M, C). ``out_type='raw'`` only. Defaults to None.
+            query_index (torch.Tensor, optional): (B, Q) long token indices
+                ([CLS] first, see :mod:`mmbeitv2.models.utils.query_index`):
+                the last block computes only these tokens, so its output is
+                (B, Q, C). ``out_type='raw'`` only. Defaults to None (all).
 
         Returns:
             tuple[torch.Tensor]: one output per ``out_indices`` entry.
         """
-        if last_query_index is not None and self.out_type != 'raw':
-            raise ValueError('BEiTv2ViT: last_query_index needs '
+        if query_index is not None and self.out_type != 'raw':
+            raise ValueError('BEiTv2ViT: query_index needs '
                              f"out_type='raw', not {self.out_type!r}")
         x, hw = self.embed(x, mask)
         if rel_pos_bias is None:
@@ -262,7 +262,7 @@ class BEiTv2ViT(BaseModule):
         outs = []
         for i, layer in enumerate(self.layers):
             last = i == self.num_layers - 1
-            x = layer(x, rel_pos_bias, last_query_index if last else None)
+            x = layer(x, rel_pos_bias, query_index if last else None)
             if last and self.final_norm:
                 x = self.ln1(x)
             if i in self.out_indices:

@@ -55,60 +55,48 @@ class MIMHead(BaseModule):
         nn.init.trunc_normal_(self.cls_head.weight, std=.02, a=-.02, b=.02)
         nn.init.zeros_(self.cls_head.bias)
 
-    def forward(self, feats: torch.Tensor,
-                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Logits at the masked positions only.
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """Logits of the given (masked) tokens.
 
         Args:
-            feats (torch.Tensor): (B, N, C) normed patch features, or
-                (B, M, C) already at the masked positions (``mask=None``).
-            mask (torch.Tensor, optional): (B, N) bool, True = masked.
-                Defaults to None (``feats`` holds masked tokens only).
+            feats (torch.Tensor): (T, C) normed features of the T masked
+                tokens of the batch.
 
         Returns:
-            torch.Tensor: (T, K) logits of the T masked tokens of the
-            batch, batch-major raster order.
+            torch.Tensor: (T, K) logits.
         """
-        x = feats.flatten(0, 1) if mask is None else feats[mask]  # (T, C)
-        return self.cls_head(x)  # (T, K)
+        return self.cls_head(feats)  # (T, K)
 
     @staticmethod
     def _accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return (logits.argmax(-1) == labels).float().mean().detach()
 
-    def loss(self,
-             feats: torch.Tensor,
-             feats_agg: torch.Tensor,
-             target: torch.Tensor,
-             mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-        """Cross-entropy of both branches at the masked positions.
+    def loss(self, feats: torch.Tensor, feats_agg: torch.Tensor,
+             target: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Cross-entropy of both branches over the masked tokens.
+
+        One input contract: the T masked tokens of the batch, in the same
+        order in all three inputs (``BEiTv2`` gathers them, batch-major
+        raster order, on either of its paths).
 
         Args:
-            feats (torch.Tensor): (B, N, C) final-branch features.
-            feats_agg (torch.Tensor): (B, N, C) aggregation-branch features.
-            target (torch.Tensor): (B, N) long tokenizer codes.
-            mask (torch.Tensor, optional): (B, N) bool, True = masked.
-                None when the three inputs hold the masked positions only
-                ((B, M, C), (B, M, C), (B, M), in raster order, as
-                ``BEiTv2``'s masked-only path gives them): same losses.
-                Defaults to None.
+            feats (torch.Tensor): (T, C) final-branch features.
+            feats_agg (torch.Tensor): (T, C) aggregation-branch features.
+            target (torch.Tensor): (T, ) long tokenizer codes.
 
         Returns:
             dict[str, torch.Tensor]: ``loss_mim``, ``loss_mim_agg`` and the
             log-only ``acc_mim``, ``acc_mim_agg``, ``acc_mim_majority``.
         """
-        if mask is not None:
-            mask = mask.bool()
-        labels = target.flatten() if mask is None else target[mask]  # (T, )
-        logits = self.forward(feats, mask)  # (T, K)
-        logits_agg = self.forward(feats_agg, mask)
+        logits = self.forward(feats)  # (T, K)
+        logits_agg = self.forward(feats_agg)
         # CE in fp32 (logits may be bf16/fp16 under autocast).
         losses = dict(
-            loss_mim=F.cross_entropy(logits.float(), labels),
-            loss_mim_agg=F.cross_entropy(logits_agg.float(), labels),
-            acc_mim=self._accuracy(logits, labels),
-            acc_mim_agg=self._accuracy(logits_agg, labels))
-        counts = torch.bincount(labels, minlength=self.num_embed)
+            loss_mim=F.cross_entropy(logits.float(), target),
+            loss_mim_agg=F.cross_entropy(logits_agg.float(), target),
+            acc_mim=self._accuracy(logits, target),
+            acc_mim_agg=self._accuracy(logits_agg, target))
+        counts = torch.bincount(target, minlength=self.num_embed)
         losses['acc_mim_majority'] = (counts.max().float() /
-                                      labels.numel()).detach()
+                                      target.numel()).detach()
         return losses

@@ -91,33 +91,31 @@ class BEiTv2Neck(BaseModule):
         self,
         inputs: Sequence[torch.Tensor],
         rel_pos_bias: Optional[torch.Tensor] = None,
-        positions: Optional[torch.Tensor] = None
+        query_index: Optional[torch.Tensor] = None
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Args:
             inputs (Sequence[torch.Tensor]): ``(early, final)`` raw backbone
                 tokens: ``early`` (B, 1+N, C); ``final`` (B, 1+N, C), or
-                (B, 1+M, C) = [CLS] + the ``positions`` tokens when
-                ``positions`` is given.
+                (B, Q, C) = the ``query_index`` tokens ([CLS] first).
             rel_pos_bias (torch.Tensor, optional): The backbone's shared
                 bias (heads, 1+N, 1+N).
-            positions (torch.Tensor, optional): (B, M) long patch indices
-                (raster, [CLS] excluded): return only these patches; the
-                last aggregation block computes only them (keys and values
-                still see every token). Defaults to None (all N).
+            query_index (torch.Tensor, optional): (B, Q) long token indices,
+                [CLS] first (:mod:`mmbeitv2.models.utils.query_index`): the
+                last aggregation block computes only these tokens (keys and
+                values still see every token). Defaults to None (all).
 
         Returns:
             tuple: ``norm(final)`` and ``norm(aggregated)`` patch tokens,
-            each (B, N, C), or (B, M, C) with ``positions``; [CLS] removed.
+            each (B, N, C), or (B, Q-1, C) with ``query_index``; [CLS]
+            removed.
         """
         early, final = inputs
         # final-layer [CLS] + early-layer patches, (B, 1+N, C)
         x = torch.cat([final[:, :1], early[:, 1:]], dim=1)
-        query = None if positions is None else positions + 1  # skip [CLS]
         for i, layer in enumerate(self.patch_aggregation):
             last = i == len(self.patch_aggregation) - 1
-            x = layer(x, rel_pos_bias, query if last else None)
-        if query is None:
-            return self.norm(final)[:, 1:], self.norm(x)[:, 1:]
-        if len(self.patch_aggregation) == 0:
-            x = gather_tokens(x, query)  # (B, M, C)
-        return self.norm(final[:, 1:]), self.norm(x)
+            x = layer(x, rel_pos_bias, query_index if last else None)
+        if query_index is not None and len(self.patch_aggregation) == 0:
+            x = gather_tokens(x, query_index)  # (B, Q, C)
+        # [CLS] is token 0 in both layouts: drop it the same way.
+        return self.norm(final)[:, 1:], self.norm(x)[:, 1:]

@@ -170,6 +170,24 @@ class NormEMAVectorQuantizer(nn.Module):
         broadcast(self.embedding.weight, 0)
         self.steps_unused.masked_fill_(dead, 0)
 
+    @torch.no_grad()
+    def code_ids(self, z_e: torch.Tensor) -> torch.Tensor:
+        """Nearest code of each vector, never updating anything.
+
+        Same arithmetic as :meth:`forward` (fp32, l2-normalised, the unilm
+        distance expression), so the ids are the same.
+
+        Args:
+            z_e (torch.Tensor): (..., D) encoder vectors, e.g. (B, N, D).
+
+        Returns:
+            torch.Tensor: (...) long code ids.
+        """
+        with torch.autocast(device_type=z_e.device.type, enabled=False):
+            z = l2norm(z_e.float())
+            idx = self._distances(z.reshape(-1, self.codebook_dim)).argmin(1)
+        return idx.view(z.shape[:-1])
+
     def forward(
         self,
         z_e: torch.Tensor,

@@ -1,6 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 # Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_vqkd.py  # noqa: E501
-import math
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -153,36 +152,43 @@ class VQKDTokenizer(BaseModel):
             self._range_checked = True
         return images * 2 - 1
 
-    def encode(self,
-               images: torch.Tensor,
-               positions: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Pre-quantizer codes.
+    def encode_tokens(self,
+                      images: torch.Tensor,
+                      query_index: Optional[torch.Tensor] = None
+                      ) -> torch.Tensor:
+        """Pre-quantizer vectors, one per patch token.
 
         Args:
             images (torch.Tensor): (B, 3, H*p, W*p) in [0, 1].
-            positions (torch.Tensor, optional): (B, M) long patch indices
-                (raster): encode only these patches; the last encoder block
-                computes only them (keys and values still see every patch).
+            query_index (torch.Tensor, optional): (B, Q) long token indices,
+                [CLS] first (:mod:`mmbeitv2.models.utils.query_index`):
+                encode only these tokens; the last encoder block computes
+                only them (keys and values still see every patch).
                 Defaults to None (all).
 
         Returns:
-            torch.Tensor: (B, D, H, W) map, or (B, D, M, 1) with
-            ``positions`` (the quantizer's layout).
+            torch.Tensor: (B, N, D), or (B, Q-1, D) with ``query_index``.
         """
-        query = None if positions is None else positions + 1  # skip [CLS]
         x = self.encoder(
-            self._to_signed(images), last_query_index=query)[0]
-        if query is None:
-            x = x[:, 1:]  # (B, 1+N, C) -> (B, N, C)
-        x = self.encoder_norm(x)  # (B, N or M, C)
+            self._to_signed(images), query_index=query_index)[0]
+        x = self.encoder_norm(x[:, 1:])  # drop [CLS]: (B, N or Q-1, C)
         # encode_task_layer runs in fp32 (spec §1.1).
         with torch.autocast(device_type=x.device.type, enabled=False):
             w = self.encode_task_layer[-1].weight
-            x = self.encode_task_layer(x.type_as(w))  # (B, N or M, D)
-        if query is not None:
-            return rearrange(x, 'b m d -> b d m 1')
-        h = int(math.sqrt(x.shape[1]))
-        return rearrange(x, 'b (h w) d -> b d h w', h=h)
+            return self.encode_task_layer(x.type_as(w))  # (B, N or Q-1, D)
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """Pre-quantizer code map.
+
+        Args:
+            images (torch.Tensor): (B, 3, H*p, W*p) in [0, 1].
+
+        Returns:
+            torch.Tensor: (B, D, H, W), the quantizer's layout.
+        """
+        h, w = self.encoder.patch_resolution
+        return rearrange(
+            self.encode_tokens(images), 'b (h w) d -> b d h w', h=h, w=w)
 
     def decode(self, z_q: torch.Tensor) -> torch.Tensor:
         """(B, D, H, W) codes -> (B, N, decoder_out_dims)."""
@@ -220,22 +226,21 @@ class VQKDTokenizer(BaseModel):
     @torch.no_grad()
     def get_tokens(self,
                    images: torch.Tensor,
-                   positions: Optional[torch.Tensor] = None) -> torch.Tensor:
+                   query_index: Optional[torch.Tensor] = None
+                   ) -> torch.Tensor:
         """Code ids, never updating anything (no k-means, no EMA).
 
         Args:
             images (torch.Tensor): (B, 3, H*p, W*p) in [0, 1].
-            positions (torch.Tensor, optional): (B, M) long patch indices:
-                the codes of these patches only, equal to
-                ``get_tokens(images).gather(1, positions)`` at a lower cost
-                (see :meth:`encode`). Defaults to None.
+            query_index (torch.Tensor, optional): (B, Q) long token indices,
+                [CLS] first: the codes of those patches only, equal to
+                ``get_tokens(images).gather(1, query_index[:, 1:] - 1)`` at
+                a lower cost (see :meth:`encode_tokens`). Defaults to None.
 
         Returns:
-            torch.Tensor: (B, H*W) long ids, raster order, or (B, M).
+            torch.Tensor: (B, H*W) long ids, raster order, or (B, Q-1).
         """
-        _, _, idx = self.quantize(
-            self.encode(images, positions), update=False)
-        return idx.view(images.shape[0], -1)
+        return self.quantize.code_ids(self.encode_tokens(images, query_index))
 
     def loss(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
         """VQ-KD losses; ``loss = loss_rec + loss_commit`` (spec §1.4)."""

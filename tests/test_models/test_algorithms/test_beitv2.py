@@ -214,9 +214,9 @@ def test_loss_only_sees_masked_targets_and_agg_branch_inputs(masked_only):
         mask = torch.stack(
             [torch.as_tensor(d.mask).flatten() for d in data['data_samples']])
 
-        def fake_tokens(images, positions=None):
-            if positions is not None:  # masked-only: masked targets only
-                return real(images, positions)
+        def fake_tokens(images, query_index=None):
+            if query_index is not None:  # masked-only: masked targets only
+                return real(images, query_index)
             t = real(images)
             return torch.where(mask, t, (t + 7) % K)
 

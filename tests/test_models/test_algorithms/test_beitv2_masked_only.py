@@ -129,7 +129,7 @@ def test_masked_only_matches_plain_path(mode, drop_path_rate, use_sdpa):
     assert shapes == dict(backbone=1 + N, neck=1 + N, tokenizer=1 + N)
     got, got_grads = run(model, data, masked_only=True)
     # [CLS] + masked / masked / masked tokens through the last blocks
-    assert shapes == dict(backbone=1 + M, neck=M, tokenizer=M)
+    assert shapes == dict(backbone=1 + M, neck=1 + M, tokenizer=1 + M)
     for h in handles:
         h.remove()
     assert got.keys() == ref.keys()
@@ -153,7 +153,7 @@ def test_targets_at_masked_positions_equal_full_tokens():
                         for ds in data['data_samples']])
     pos = masked_positions(mask, M)  # (B, M)
     full = model.target_generator.get_tokens(data['inputs'][1])  # (B, N)
-    got = model.get_targets(data['inputs'][1], pos)
+    got = model.get_targets(data['inputs'][1], with_cls_index(pos))
     assert got.shape == (B, M) and got.dtype == torch.long
     assert torch.equal(got, full.gather(1, pos))
     assert torch.equal(got.flatten(), full[mask])

@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from mmbeitv2.models.utils import with_cls_index
 from mmbeitv2.models.necks import BEiTv2Neck
 from mmbeitv2.models.utils import RelativePositionBias
 
@@ -125,9 +126,10 @@ def test_drop_path(arch, early, dp, expected):
 
 
 @pytest.mark.parametrize('num_layers', [2, 0])
-def test_positions_return_the_gathered_outputs(num_layers):
-    """With ``positions`` the neck takes [CLS] + those final tokens and
-    returns those patches only, equal to gathering the full outputs."""
+def test_query_index_returns_the_gathered_outputs(num_layers):
+    """With a ``query_index`` ([CLS] + patches) the neck takes those final
+    tokens and returns those patches only, equal to gathering the full
+    outputs."""
     neck = _neck(num_layers=num_layers)
     early, final = _inputs()
     bias = _bias()
@@ -135,7 +137,7 @@ def test_positions_return_the_gathered_outputs(num_layers):
     feats, feats_agg = neck((early, final), bias)
     final_cls_pos = torch.cat([final[:, :1], final[:, 1:][[[0], [1]], pos]],
                               dim=1)  # (B, 1+M, C)
-    got, got_agg = neck((early, final_cls_pos), bias, pos)
+    got, got_agg = neck((early, final_cls_pos), bias, with_cls_index(pos))
     assert got.shape == got_agg.shape == (2, 4, 64)
     idx = pos[..., None].expand(-1, -1, 64)
     torch.testing.assert_close(got, feats.gather(1, idx), rtol=0, atol=0)

@@ -5,6 +5,7 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
+from mmbeitv2.models.utils import with_cls_index
 from mmbeitv2.engine.errors import CheckpointLoadError
 from mmbeitv2.utils import register_all_modules
 
@@ -188,8 +189,8 @@ def test_mmengine_checkpoint_loads_safely_and_unknown_needs_trust(tmp_path):
                        model.quantize.embedding.weight)
 
 
-def test_get_tokens_at_positions_equals_gathered_full_map():
-    """``positions``: only those patches go through the last encoder
+def test_get_tokens_at_query_index_equals_gathered_full_map():
+    """``query_index``: only those patches go through the last encoder
     block, and their codes equal the full map's (the encoder's earlier
     blocks still see every patch)."""
     model = build(teacher=None).eval()
@@ -198,10 +199,14 @@ def test_get_tokens_at_positions_equals_gathered_full_map():
     x = images()
     full = model.get_tokens(x)  # (B, N)
     assert model.num_patches == full.shape[1] == 16
-    got = model.get_tokens(x, pos)
+    got = model.get_tokens(x, with_cls_index(pos))
     assert got.shape == (4, 4)
     assert torch.equal(got, full.gather(1, pos))
-    z = model.encode(x)  # (B, D, H, W) -> (B, D, M, 1) at pos
-    gathered = z.flatten(2).gather(2, pos[:, None].expand(-1, 16, -1))
+    z = model.encode_tokens(x)  # (B, N, D) -> (B, M, D) at pos
+    gathered = z.gather(1, pos[..., None].expand(-1, -1, z.shape[-1]))
     torch.testing.assert_close(
-        model.encode(x, pos), gathered[..., None], rtol=1e-5, atol=1e-6)
+        model.encode_tokens(x, with_cls_index(pos)), gathered, rtol=1e-5,
+        atol=1e-6)
+    # the (B, D, H, W) map is the same vectors
+    torch.testing.assert_close(
+        model.encode(x).flatten(2).transpose(1, 2), z, rtol=0, atol=0)

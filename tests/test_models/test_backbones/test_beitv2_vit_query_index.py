@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""``BEiTv2ViT(..., last_query_index=...)``: the last block computes the
+"""``BEiTv2ViT(..., query_index=...)``: the last block computes the
 given tokens only; every other output is unchanged."""
 import pytest
 import torch
@@ -24,7 +24,7 @@ def test_last_block_outputs_only_the_query_tokens(final_norm):
     x = torch.randn(2, 3, 32, 32)
     query = torch.tensor([[0, 2, 7], [0, 1, 16]])  # (B, M), [CLS] = 0
     early, final = vit(x)
-    got_early, got_final = vit(x, last_query_index=query)
+    got_early, got_final = vit(x, query_index=query)
     assert got_final.shape == (2, 3, 64)
     torch.testing.assert_close(got_early, early, rtol=0, atol=0)
     torch.testing.assert_close(
@@ -36,4 +36,4 @@ def test_needs_raw_outputs():
     vit = _vit(out_type='cls_token')
     with pytest.raises(ValueError, match="out_type='raw'"):
         vit(torch.randn(1, 3, 32, 32),
-            last_query_index=torch.zeros(1, 1, dtype=torch.long))
+            query_index=torch.zeros(1, 1, dtype=torch.long))

@@ -1,6 +1,15 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Masked positions as index tensors, for the masked-only last blocks of
-``BEiTv2`` (``BEiTBlock(query_index=...)``).
+"""The fast path's one contract: a ``query_index``.
+
+``query_index`` is a (B, Q) long tensor of token indices into the
+``[CLS] + N patches`` sequence of a ViT, with **[CLS] first** (token 0,
+patch i = token i + 1). A module given one computes only those tokens in
+its last block (keys and values still see every token) and returns them in
+that order; because [CLS] stays at position 0, every consumer drops it with
+the same ``x[:, 1:]`` as on the full sequence. ``BEiTv2`` builds it once
+per step from the mask (:func:`masked_query_index`) and hands it to the
+backbone, the neck and the tokenizer (``get_tokens(images, query_index)``),
+none of which knows about masks.
 
 Boolean indexing (``x[mask]``) has a data-dependent output size, so on an
 accelerator it waits for the device (a host-device sync). With the same
@@ -11,7 +20,10 @@ from typing import Optional
 
 import torch
 
-__all__ = ['uniform_mask_count', 'masked_positions', 'with_cls_index']
+__all__ = [
+    'uniform_mask_count', 'masked_positions', 'with_cls_index',
+    'masked_query_index'
+]
 
 
 def uniform_mask_count(mask: torch.Tensor) -> Optional[int]:
@@ -50,7 +62,23 @@ def masked_positions(mask: torch.Tensor, num_masked: int) -> torch.Tensor:
 
 
 def with_cls_index(positions: torch.Tensor) -> torch.Tensor:
-    """Token indices of [CLS] and the given patches, (B, M) -> (B, 1+M):
-    [CLS] is token 0, patch i is token i + 1."""
+    """Patch indices -> a ``query_index``: (B, M) -> (B, 1+M), [CLS]
+    (token 0) first, patch i as token i + 1. The one place the [CLS]
+    offset is applied."""
     return torch.cat([positions.new_zeros(positions.shape[0], 1),
                       positions + 1], dim=1)
+
+
+def masked_query_index(mask: torch.Tensor, num_masked: int) -> torch.Tensor:
+    """The ``query_index`` of [CLS] and the masked patches.
+
+    Args:
+        mask (torch.Tensor): (B, N) bool with exactly ``num_masked`` True
+            per row.
+        num_masked (int): M.
+
+    Returns:
+        torch.Tensor: (B, 1+M) long token indices, [CLS] first, then the
+        masked patches in raster order.
+    """
+    return with_cls_index(masked_positions(mask, num_masked))
