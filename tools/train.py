@@ -8,16 +8,11 @@ loading) and bad input ends in one line on stderr instead of a traceback.
 import argparse
 import os.path as osp
 import sys
-import warnings
 from typing import List, Optional
 
 # Let `python tools/x.py` use this checkout's mmbeitv2 even before
 # `pip install -e .` (mmpretrain's shell launchers set PYTHONPATH instead).
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-# mmcv-lite (the pinned stack, no compiled ops) warns on every import that
-# its deformable attention op is missing; nothing here uses it.
-warnings.filterwarnings(
-    'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
 from mmengine.config import Config  # noqa: E402
 
@@ -117,11 +112,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
 
-    from mmbeitv2.engine import (build_runner, install_checkpoint_safety,
-                                 load_config, trust_checkpoint)
+    from mmbeitv2.compat import install_runtime_patches
+    from mmbeitv2.engine import build_runner, load_config, trust_checkpoint
     from mmbeitv2.utils import register_all_modules
 
-    install_checkpoint_safety()
+    install_runtime_patches()
     for path in args.trust_checkpoint:
         trust_checkpoint(path)
     register_all_modules(init_default_scope=False)

@@ -2,8 +2,9 @@
 from .amp import configure_amp
 from .atomic_local_backend import (AtomicLocalBackend, atomic_write_bytes,
                                    atomic_write_text)
-from .checkpoint_safety import (install_checkpoint_safety, is_trusted,
-                                mmengine_safe_globals, trust_checkpoint)
+from mmbeitv2.compat import install_checkpoint_safety
+from .checkpoint_safety import (is_trusted, mmengine_safe_globals,
+                                trust_checkpoint)
 from .cli import (describe_user_error, load_config, run_cli,
                   set_default_dataloaders)
 from .errors import CheckpointLoadError, NonFiniteLossError, UserInputError

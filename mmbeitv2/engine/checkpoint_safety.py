@@ -31,7 +31,6 @@ from typing import Callable, List, Optional, Set, Tuple, Union
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from .errors import CheckpointLoadError
 
@@ -39,7 +38,6 @@ TRUST_ENV = 'MMBEITV2_TRUST_CHECKPOINTS'
 SafeGlobal = Union[Callable, Tuple[Callable, str]]
 
 _trusted: Set[str] = set()
-_original_local_loader: Optional[Callable] = None
 
 
 def _history_buffer_getattr(obj: object, name: str) -> Callable:
@@ -152,8 +150,10 @@ def load_from_local_safe(filename: str,
             '--resume / load_from / tools/test.py')
     trusted = is_trusted(filename)
     try:
-        ckpt = torch.load(
-            filename, map_location=map_location, weights_only=not trusted)
+        # The allow-list as a context: no dependence on global state.
+        with torch.serialization.safe_globals(mmengine_safe_globals()):
+            ckpt = torch.load(
+                filename, map_location=map_location, weights_only=not trusted)
     except Exception as exc:  # noqa: BLE001 - torch raises many types here
         # (UnpicklingError, RuntimeError from the zip reader, EOFError,
         # KeyError/IndexError from the unpickler on arbitrary bytes).
@@ -161,31 +161,3 @@ def load_from_local_safe(filename: str,
     # Official unilm files load as downloaded (converted in memory).
     from mmbeitv2.checkpoint.layouts import convert_official_checkpoint
     return convert_official_checkpoint(ckpt, filename)
-
-
-def install_checkpoint_safety() -> None:
-    """Allow-list mmengine's globals and route local checkpoint loading
-    through :func:`load_from_local_safe`. Idempotent.
-
-    Only mmengine's local-path scheme is replaced (``CheckpointLoader``'s
-    public ``register_scheme``); URLs keep mmengine's loader, which calls
-    ``torch.load`` with torch's default ``weights_only=True`` and so also
-    benefits from the allow-list.
-    """
-    global _original_local_loader
-    torch.serialization.add_safe_globals(mmengine_safe_globals())
-    current = CheckpointLoader._get_checkpoint_loader('/local/path')
-    if current is load_from_local_safe:
-        return
-    _original_local_loader = current
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local_safe, force=True)
-
-
-def uninstall_checkpoint_safety() -> None:
-    """Give mmengine its own local loader back (for tests)."""
-    global _original_local_loader
-    if _original_local_loader is not None:
-        CheckpointLoader.register_scheme(
-            prefixes='', loader=_original_local_loader, force=True)
-        _original_local_loader = None

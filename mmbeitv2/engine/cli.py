@@ -7,16 +7,9 @@ from typing import Callable, List, Optional
 
 from mmengine.config import Config
 
+from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, NO_IMAGES,
+                                               UNKNOWN_TYPE)
 from .errors import NonFiniteLossError, UserInputError
-
-# Upstream (mmpretrain / mmcv) messages for bad data, matched anywhere in
-# the text because a DataLoader worker prefixes its traceback.
-_NO_IMAGES = re.compile(r"Found 0 files in subfolders of: \{'img_path': "
-                        r"'(?P<folder>[^']*)'\}")
-_BAD_IMAGE = re.compile(r'failed to load image: (?P<file>\S+)')
-_UNKNOWN_TYPE = re.compile(
-    r'^(?P<type>\S+) is not in the (?:(?P<scope>[\w.]+)::)?(?P<name>[\w ]+) '
-    r'registry')
 
 
 def add_launch_args(parser) -> None:
@@ -126,13 +119,13 @@ def describe_user_error(exc: BaseException) -> Optional[str]:
         last = lines[-1] if lines else type(exc).__name__
         return re.sub(r'^[\w.]+Error: ', '', last)
     text = str(exc)
-    if isinstance(exc, RuntimeError) and _NO_IMAGES.search(text):
-        folder = _NO_IMAGES.search(text)['folder']
+    if isinstance(exc, RuntimeError) and NO_IMAGES.search(text):
+        folder = NO_IMAGES.search(text)['folder']
         return (f'no images found in dataset folder {folder} (class '
                 'subfolders <class>/<image>); put images there or point '
                 'data_root / data_prefix at the right folder')
-    if isinstance(exc, AssertionError) and _BAD_IMAGE.search(text):
-        filename = _BAD_IMAGE.search(text)['file']
+    if isinstance(exc, AssertionError) and BAD_IMAGE.search(text):
+        filename = BAD_IMAGE.search(text)['file']
         return (f'corrupt image file {filename}; delete or replace it, or '
                 'load images with CheckedLoadImageFromFile(skip_corrupt=True)'
                 ' to skip and count such files')
@@ -141,7 +134,7 @@ def describe_user_error(exc: BaseException) -> Optional[str]:
                 'in the config (data_root, ann_file, load_from) or on the '
                 'command line')
     if isinstance(exc, KeyError) and exc.args:
-        match = _UNKNOWN_TYPE.match(str(exc.args[0]))
+        match = UNKNOWN_TYPE.match(str(exc.args[0]))
         if match:
             chain = _registry_chain(match['name'], match['scope'])
             searched = ' -> '.join(chain) if chain else 'unknown'

@@ -6,19 +6,19 @@ import re
 from typing import Optional
 
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.device import get_device
 from mmengine.dist import is_main_process
-from mmengine.model import MMDistributedDataParallel, is_model_wrapper
+from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmbeitv2.registry import RUNNERS
 from .atomic_local_backend import atomic_write_text
-from .checkpoint_safety import install_checkpoint_safety
+from mmbeitv2.compat import install_runtime_patches
+from mmbeitv2.compat.cpu_distributed import (init_cpu_distributed,
+                                             wrap_cpu_ddp)
 
 # Scoped so that it resolves under any default scope (mmseg configs too).
 NON_FINITE_HOOK = 'mmbeitv2.NonFiniteLossHook'
@@ -64,11 +64,11 @@ class SafeCheckpointRunner(Runner):
     - ``--resume auto`` uses :func:`find_resumable_checkpoint`, so a damaged
       pointer falls back to the newest complete checkpoint.
     - Checkpoints are loaded with ``weights_only=True`` and an allow-list
-      (:func:`install_checkpoint_safety`).
+      (:func:`mmbeitv2.compat.install_runtime_patches`).
     """
 
     def __init__(self, *args, **kwargs) -> None:
-        install_checkpoint_safety()
+        install_runtime_patches()
         super().__init__(*args, **kwargs)
 
     def save_checkpoint(self,
@@ -107,19 +107,18 @@ class SafeCheckpointRunner(Runner):
 
         mmengine always passes ``device_ids=[LOCAL_RANK]``, which DDP rejects
         for a CPU module; without CUDA the model is wrapped with
-        ``device_ids=None`` instead (``torchrun`` runs on CPU, gloo).
+        ``device_ids=None`` instead (``torchrun`` runs on CPU, gloo;
+        :mod:`mmbeitv2.compat.cpu_distributed`).
         """
         if (not self.distributed or torch.cuda.is_available()
                 or model_wrapper_cfg is not None or is_model_wrapper(model)):
             return super().wrap_model(model_wrapper_cfg, model)
-        return MMDistributedDataParallel(
-            module=model.to(get_device()),
-            device_ids=None,
-            broadcast_buffers=False,
-            find_unused_parameters=self.cfg.get('find_unused_parameters',
-                                                False))
+        return wrap_cpu_ddp(
+            model, self.cfg.get('find_unused_parameters', False))
 
     def load_or_resume(self) -> None:
+        # Reads mmengine's private _has_loaded/_resume/_load_from (mmengine
+        # 0.10.7 has no hook for the auto-resume file; mmbeitv2.compat).
         if (not self._has_loaded and self._resume
                 and self._load_from is None):
             resume_from = find_resumable_checkpoint(self.work_dir)
@@ -130,24 +129,6 @@ class SafeCheckpointRunner(Runner):
             self._has_loaded = True
             return
         super().load_or_resume()
-
-
-def init_cpu_distributed(cfg: Config) -> None:
-    """Start a gloo process group for ``--launcher pytorch`` without CUDA.
-
-    mmengine's pytorch launcher calls ``torch.cuda.set_device`` whatever the
-    backend, so ``torchrun ... --launcher pytorch`` fails on a machine
-    without CUDA. The Runner skips its own initialisation when a group
-    exists, so starting it here (from torchrun's RANK / WORLD_SIZE /
-    MASTER_ADDR / MASTER_PORT) is enough.
-
-    Args:
-        cfg (Config): The config; only ``launcher`` is read.
-    """
-    if (cfg.get('launcher', 'none') != 'pytorch'
-            or torch.cuda.is_available() or dist.is_initialized()):
-        return
-    dist.init_process_group(backend='gloo')
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -166,6 +147,6 @@ def build_runner(cfg: Config) -> Runner:
     if not any('NonFiniteLossHook' in str(h.get('type', '')) for h in hooks):
         cfg.custom_hooks = list(hooks) + [dict(type=NON_FINITE_HOOK)]
     if 'runner_type' in cfg:
-        install_checkpoint_safety()
+        install_runtime_patches()
         return MMENGINE_RUNNERS.build(cfg)
     return SafeCheckpointRunner.from_cfg(cfg)

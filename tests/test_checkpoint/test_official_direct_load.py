@@ -13,8 +13,6 @@ from mmengine.logging import MMLogger
 
 from mmbeitv2.checkpoint import (convert_beitv2_pretrain, convert_vqkd,
                                  detect_layout)
-from mmbeitv2.engine.checkpoint_safety import (install_checkpoint_safety,
-                                               uninstall_checkpoint_safety)
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 
@@ -31,14 +29,6 @@ VQKD = dict(
         in_channels=16),
     quantizer=dict(num_embed=64, embed_dims=16),
     decoder_out_dims=32)
-
-
-@pytest.fixture
-def safe_loader():
-    """The runner's local loader (what ``tools/train.py`` installs)."""
-    install_checkpoint_safety()
-    yield
-    uninstall_checkpoint_safety()
 
 
 @pytest.fixture

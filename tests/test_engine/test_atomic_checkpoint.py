@@ -7,6 +7,7 @@ import pytest
 import torch
 from toy_runner import toy_runner
 
+from mmbeitv2.checkpoint import load_checkpoint_file
 from mmbeitv2.engine import atomic_local_backend, atomic_write_bytes
 from mmbeitv2.engine.runner import find_resumable_checkpoint
 
@@ -42,7 +43,7 @@ def test_failed_save_keeps_previous_checkpoint_and_pointer(
     runner.train()
     first = osp.join(work_dir, 'iter_1.pth')
     assert _pointer(work_dir) == first
-    good = torch.load(first, weights_only=True)
+    good = load_checkpoint_file(first)
 
     # The next save (as CheckpointHook does it: `last_ckpt`, then save)
     # dies in the middle of writing the file.
@@ -56,7 +57,7 @@ def test_failed_save_keeps_previous_checkpoint_and_pointer(
     assert not osp.exists(second)
     assert _pointer(work_dir) == first
     assert find_resumable_checkpoint(work_dir) == first
-    reloaded = torch.load(first, weights_only=True)
+    reloaded = load_checkpoint_file(first)
     assert reloaded['meta']['iter'] == good['meta']['iter'] == 1
     assert torch.equal(reloaded['state_dict']['linear.weight'],
                        good['state_dict']['linear.weight'])

@@ -3,8 +3,9 @@
 SIGKILL test is tests/test_tools/test_train_resume.py)."""
 import os.path as osp
 
-import torch
+
 from toy_runner import toy_runner
+from mmbeitv2.checkpoint import load_checkpoint_file
 
 
 def _steps(ckpt: dict) -> set:
@@ -23,7 +24,7 @@ def test_resume_from_explicit_path(tmp_path):
     runner.train()
     assert runner.iter == 4
     assert not osp.exists(osp.join(second, 'iter_1.pth'))
-    ckpt = torch.load(osp.join(second, 'iter_4.pth'), weights_only=True)
+    ckpt = load_checkpoint_file(osp.join(second, 'iter_4.pth'))
     assert ckpt['meta']['iter'] == 4 and _steps(ckpt) == {4}
     assert ckpt['param_schedulers'][0]['_global_step'] == 4
 
@@ -36,5 +37,5 @@ def test_auto_resume_with_damaged_pointer(tmp_path):
     runner = toy_runner(work_dir, max_iters=5, resume=True)
     runner.train()
     assert runner.iter == 5
-    ckpt = torch.load(osp.join(work_dir, 'iter_5.pth'), weights_only=True)
+    ckpt = load_checkpoint_file(osp.join(work_dir, 'iter_5.pth'))
     assert _steps(ckpt) == {5}

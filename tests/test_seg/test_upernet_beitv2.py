@@ -12,7 +12,7 @@ pytest.importorskip('mmseg')
 
 import mmbeitv2.seg  # noqa: E402,F401  (installs the stand-in first)
 from mmbeitv2.models import BEiTv2ViT  # noqa: E402
-from mmbeitv2.seg.mmcv_ops_shim import point_sample  # noqa: E402
+from mmbeitv2.compat.mmcv_ops_stub import point_sample  # noqa: E402
 
 CONFIG = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', 'beitv2', 'benchmarks',

@@ -17,9 +17,8 @@ KILL_AFTER = 2  # kill once iter_2.pth is the latest checkpoint
 
 def _load(path: str) -> dict:
     # weights_only=True with the allow-list: the same path resume takes.
-    from mmbeitv2.engine import install_checkpoint_safety
-    install_checkpoint_safety()
-    return torch.load(path, map_location='cpu', weights_only=True)
+    from mmbeitv2.checkpoint import load_checkpoint_file
+    return load_checkpoint_file(path)
 
 
 def _latest(work_dir: str) -> str:

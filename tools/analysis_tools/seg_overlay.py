@@ -83,8 +83,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     from mmengine.model import revert_sync_batchnorm
     from PIL import Image
 
-    from mmbeitv2.engine import install_checkpoint_safety
-    install_checkpoint_safety()
+    from mmbeitv2.compat import install_runtime_patches
+    install_runtime_patches()
     cfg = Config.fromfile(args.config)  # custom_imports: mmcv.ops stand-in
     from mmseg.apis import inference_model, init_model
 

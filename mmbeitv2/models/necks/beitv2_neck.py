@@ -80,7 +80,7 @@ class BEiTv2Neck(BaseModule):
     def init_weights(self) -> None:
         """PyTorch default init (kept from construction) + depth rescale
         with layer id ``early_layers + i + 1`` (spec §2.2)."""
-        first_call = not self._is_init
+        first_call = not self.is_init
         super().init_weights()
         if not first_call or loads_pretrained(self.init_cfg):
             return

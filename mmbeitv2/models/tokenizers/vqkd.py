@@ -133,14 +133,14 @@ class VQKDTokenizer(BaseModel):
             load_tokenizer_checkpoint(self, self.init_cfg['checkpoint'],
                                       self.init_cfg.get('prefix', ''),
                                       self.init_cfg.get('trusted', False))
-            self._is_init = True
+            self.is_init = True
             return
         super().init_weights()  # encoder/decoder: BEiTv2ViT.init_weights
         for m in (*self.encode_task_layer, *self.decode_task_layer):
             if isinstance(m, nn.Linear):
                 nn.init.trunc_normal_(m.weight, std=.02, a=-2., b=2.)
                 nn.init.zeros_(m.bias)
-        self._is_init = True
+        self.is_init = True
 
     def _to_signed(self, images: torch.Tensor) -> torch.Tensor:
         """[0, 1] -> [-1, 1]; range asserted once (contracts.md)."""

@@ -1,0 +1,23 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Patch: recognising upstream error texts for bad data and configs.
+
+Upstream: mmpretrain 1.2.0 (``CustomDataset`` raises ``RuntimeError('Found
+0 files in subfolders of: ...')``), mmcv 2.1.0 (``LoadImageFromFile``
+asserts ``failed to load image: FILE``), mmengine 0.10.7 (``Registry.build``
+raises ``KeyError('X is not in the SCOPE::NAME registry...')``). None of
+them raises a typed exception for these user errors, so the tools match
+their messages to print one actionable line (``mmbeitv2.engine.cli``).
+
+Remove when: upstream raises typed errors; until then, ``tests/test_compat``
+produces each message with the pinned versions and checks the pattern
+still matches (it fails when a message changes).
+"""
+import re
+
+# Matched anywhere in the text: a DataLoader worker prefixes its traceback.
+NO_IMAGES = re.compile(r"Found 0 files in subfolders of: \{'img_path': "
+                       r"'(?P<folder>[^']*)'\}")
+BAD_IMAGE = re.compile(r'failed to load image: (?P<file>\S+)')
+UNKNOWN_TYPE = re.compile(
+    r'^(?P<type>\S+) is not in the (?:(?P<scope>[\w.]+)::)?(?P<name>[\w ]+) '
+    r'registry')

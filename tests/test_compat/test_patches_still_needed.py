@@ -1,0 +1,130 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""One test per patch in :mod:`mmbeitv2.compat`: each checks that the
+pinned upstream still behaves the way the patch works around. When one of
+these fails after an upgrade, upstream was fixed: remove the patch (and the
+test) instead of loosening the assertion."""
+import inspect
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+
+from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, NO_IMAGES,
+                                               UNKNOWN_TYPE)
+
+
+def test_checkpoint_loader_mmengine_cannot_load_its_own_checkpoint(
+        tmp_path):
+    """mmengine#1655: its local loader + torch's weights_only=True."""
+    from mmengine.runner.checkpoint import load_from_local
+    path = str(tmp_path / 'mmengine_style.pth')
+    torch.save(
+        dict(state_dict={'w': torch.zeros(1)},
+             message_hub=dict(log_scalars={'loss': HistoryBuffer()})), path)
+    # a fresh process: no allow-list installed by other tests
+    code = ('from mmengine.runner.checkpoint import load_from_local\n'
+            f'load_from_local({path!r}, "cpu")\n')
+    proc = subprocess.run([sys.executable, '-c', code],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'Weights only load failed' in proc.stderr
+    assert callable(load_from_local)
+
+
+def test_mmcv_ops_stub_mmcv_lite_has_no_compiled_ops():
+    """mmcv-lite ships no ``mmcv._ext``; mmseg imports ``mmcv.ops``."""
+    proc = subprocess.run([sys.executable, '-c', 'import mmcv.ops'],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "No module named 'mmcv._ext'" in proc.stderr
+
+
+def test_registry_root_link_grandchild_scopes_do_not_resolve():
+    """mmengine ``Registry.get`` resolves ``scope.Type`` only among the
+    root's direct children; mmbeitv2's registries are grandchildren."""
+    from mmengine.registry import Registry
+    root = Registry('compat_test_root')
+    middle = Registry('compat_test_root', parent=root, scope='compat_mid')
+    leaf = Registry('compat_test_root', parent=middle, scope='compat_leaf')
+    other = Registry('compat_test_root', parent=root, scope='compat_other')
+
+    class Thing:
+        pass
+
+    leaf.register_module(module=Thing)
+    assert other.get('compat_leaf.Thing') is None
+    root._children['compat_leaf'] = leaf  # what the patch does
+    assert other.get('compat_leaf.Thing') is Thing
+
+
+def test_cpu_distributed_mmengine_assumes_cuda():
+    """mmengine's pytorch launcher sets a CUDA device and ``wrap_model``
+    passes ``device_ids``, both wrong for a CPU-only gloo run."""
+    import mmengine.dist.utils as dist_utils
+    from mmengine.runner import Runner
+    assert 'torch.cuda.set_device' in inspect.getsource(
+        dist_utils._init_dist_pytorch)
+    assert "device_ids=[int(os.environ['LOCAL_RANK'])]" in \
+        inspect.getsource(Runner.wrap_model)
+
+
+def test_upstream_messages_still_match(tmp_path):
+    """The untyped upstream errors the tools turn into one line."""
+    from mmcv.transforms import LoadImageFromFile
+    from mmpretrain.datasets import CustomDataset
+    (tmp_path / 'empty' / 'cls').mkdir(parents=True)
+    with pytest.raises(RuntimeError) as err:
+        CustomDataset(data_root=str(tmp_path / 'empty'), data_prefix='')
+    assert NO_IMAGES.search(str(err.value)), str(err.value)
+
+    bad = tmp_path / 'bad.jpg'
+    bad.write_bytes(b'not an image at all')
+    with pytest.raises(AssertionError) as err:
+        LoadImageFromFile()(dict(img_path=str(bad)))
+    assert BAD_IMAGE.search(str(err.value))['file'] == str(bad)
+
+    from mmpretrain.registry import MODELS
+    with pytest.raises(KeyError) as err:
+        MODELS.build(dict(type='NoSuchModelAnywhere'))
+    match = UNKNOWN_TYPE.match(str(err.value.args[0]))
+    assert match and match['type'] == 'NoSuchModelAnywhere'
+
+
+def test_known_warnings_mmcv_lite_warns_on_import():
+    code = ('import warnings; warnings.simplefilter("always")\n'
+            'import mmcv.cnn.bricks.transformer\n')
+    proc = subprocess.run([sys.executable, '-c', code],
+                          capture_output=True, text=True)
+    from mmbeitv2.compat.known_warnings import MMCV_LITE_DEFORMABLE
+    assert MMCV_LITE_DEFORMABLE in proc.stderr
+
+
+def test_private_mmengine_attributes_we_read_still_exist():
+    from mmengine.registry import Registry
+    from mmengine.runner import Runner
+    source = inspect.getsource(Runner.load_or_resume)
+    for name in ('_has_loaded', '_resume', '_load_from'):
+        assert f'self.{name}' in source
+    assert callable(Registry._search_child)
+
+
+def test_rel_pos_resize_mmpretrain_needs_scipy_interp2d():
+    """mmpretrain's table resize calls ``scipy.interpolate.interp2d``
+    (removed in scipy 1.14); mmbeitv2.checkpoint.rel_pos_resize replaces
+    it (docs/stack_notes.md #3)."""
+    from mmpretrain.models.utils import resize_relative_position_bias_table
+    with pytest.raises(NotImplementedError, match='interp2d'):
+        resize_relative_position_bias_table(13, 21, torch.zeros(169, 2), 2)
+
+
+def test_amp_mmengine_amp_wrapper_needs_an_accelerator():
+    """``--amp`` on CPU cannot use mmengine's ``AmpOptimWrapper``
+    (mmbeitv2.engine.amp keeps fp32 there)."""
+    from mmengine.optim import AmpOptimWrapper
+    if torch.cuda.is_available():
+        pytest.skip('only meaningful without CUDA')
+    param = torch.nn.Parameter(torch.zeros(1))
+    with pytest.raises(AssertionError, match='only available'):
+        AmpOptimWrapper(optimizer=torch.optim.SGD([param], lr=0.1))
