@@ -22,7 +22,8 @@ class SubsetAccuracy(Accuracy):
     its position in the subset. A class outside the subset can then never be
     predicted. The model's ``pred_score`` is the softmax of the logits,
     which keeps their order, so the top-k equals the top-k of the
-    restricted logits.
+    restricted logits (as long as no score underflows to 0, i.e. for logit
+    gaps below about 80 in fp32).
 
     Args:
         subset (str | Sequence[int]): A test set with a class list in
