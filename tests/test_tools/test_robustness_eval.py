@@ -37,6 +37,7 @@ BIAS = torch.zeros(1000)
 BIAS[OUTSIDE] = torch.tensor([10., 9., 8., 7., 6.])
 BIAS[A[0]], BIAS[A[1]] = 5., 4.  # A[0] = 6, A[1] = 11
 BIAS[R[0]], BIAS[R[2]] = 3.5, 3.  # R[0] = 1, R[2] = 4
+BIAS[R[1]] = -1.  # R[1] = 2: below the many classes at 0, never in a top-5
 
 # set -> {class folder: number of images}
 LAYOUT = {
@@ -192,9 +193,14 @@ def test_sketch_is_1000_way_and_bad_layout_is_skipped(tmp_path,
 @pytest.mark.integration
 def test_converted_official_finetune_checkpoint_end_to_end(tmp_path):
     """An official fine-tune layout file (random weights, 1000 classes),
-    converted by the converter tool, evaluated on every fake set."""
+    converted by the converter tool, evaluated on every fake set. Its head
+    is BIAS plus a small random projection of the (random) features, so
+    the scores follow the official class order through the conversion."""
     src, dst = tmp_path / 'official_ft.pth', tmp_path / 'mm_ft.pth'
-    torch.save({'model': official_finetune_sd(num_classes=1000)}, src)
+    official = official_finetune_sd(num_classes=1000)
+    official['head.weight'] *= 1e-4  # |w . x| << 0.5, the gaps of BIAS
+    official['head.bias'] = BIAS.clone()
+    torch.save({'model': official}, src)
     spec = importlib.util.spec_from_file_location(
         'conv',
         osp.join(REPO, 'tools', 'model_converters',
@@ -213,8 +219,14 @@ def test_converted_official_finetune_checkpoint_end_to_end(tmp_path):
         'imagenet-sketch'
     }
     assert not out['not_evaluated']
-    for res in out['results'].values():
-        assert 0 <= res['top1'] <= res['top5'] <= 100
+    for name, subset in (('imagenet-a', A), ('imagenet-r', R),
+                         ('imagenet-sketch', None), ('imagenet', None)):
+        folders = 'imagenet/val' if name == 'imagenet' else name
+        res = out['results'][name]
+        assert (res['top1'], res['top5']) == pytest.approx(
+            expected(labels_of(LAYOUT[folders]), subset)), name
+    res = out['results']['imagenet-v2']
+    assert (res['top1'], res['top5']) == pytest.approx((50., 75.))
 
 
 def test_test_py_test_set_option(tmp_path, constant_ckpt):
