@@ -9,6 +9,12 @@ from mmengine.config import Config
 from .errors import UserInputError
 
 
+def _plain(value):
+    """A deep copy with ``ConfigDict``s turned into dicts."""
+    value = value.to_dict() if hasattr(value, 'to_dict') else value
+    return copy.deepcopy(value)
+
+
 def apply_test_set(cfg: Config,
                    test_set: Union[str, Config],
                    data_root: Optional[str] = None) -> Config:
@@ -47,8 +53,8 @@ def apply_test_set(cfg: Config,
         raise UserInputError(
             f'{cfg.filename}: no test_dataloader to replace; use a config '
             'that tests (e.g. an ImageNet-1k fine-tune config)')
-    loader = copy.deepcopy(cfg.test_dataloader.to_dict())
-    fragment = copy.deepcopy(test_set.test_dataloader.to_dict())
+    loader = _plain(cfg.test_dataloader)
+    fragment = _plain(test_set.test_dataloader)
     dataset = fragment.pop('dataset')
     if 'pipeline' not in dataset:
         pipeline = loader.get('dataset', {}).get('pipeline')
@@ -62,6 +68,6 @@ def apply_test_set(cfg: Config,
     loader.update(fragment)
     loader['dataset'] = dataset
     cfg.test_dataloader = loader
-    cfg.test_evaluator = copy.deepcopy(test_set.test_evaluator)
+    cfg.test_evaluator = _plain(test_set.test_evaluator)
     cfg.test_cfg = cfg.get('test_cfg') or dict()
     return cfg

@@ -105,9 +105,10 @@ def constant_ckpt(tmp_path_factory):
     return str(path)
 
 
-def test_restriction_changes_the_score_only_on_a_r(tmp_path, constant_ckpt):
-    """A and R through tools/test.py --test-set machinery, with and without
-    the 200-class restriction."""
+@pytest.mark.integration
+def test_restriction_decides_the_imagenet_a_score(tmp_path, constant_ckpt):
+    """ImageNet-A through the ``--test-set`` machinery and a real runner,
+    with and without the 200-class restriction."""
     root = make_root(tmp_path, ['imagenet-a'])
     for restricted in (True, False):
         cfg = Config.fromfile(CONFIG)
@@ -229,6 +230,7 @@ def test_converted_official_finetune_checkpoint_end_to_end(tmp_path):
     assert (res['top1'], res['top5']) == pytest.approx((50., 75.))
 
 
+@pytest.mark.integration
 def test_test_py_test_set_option(tmp_path, constant_ckpt):
     root = make_root(tmp_path, ['imagenet-v2'])
     spec = importlib.util.spec_from_file_location(
