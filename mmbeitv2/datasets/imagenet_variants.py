@@ -22,7 +22,7 @@ from .imagenet_wnids import IMAGENET_A_WNIDS, IMAGENET_R_WNIDS, IMAGENET_WNIDS
 
 __all__ = [
     'IMAGENET_WNIDS', 'IMAGENET_A_INDICES', 'IMAGENET_R_INDICES',
-    'VARIANTS', 'wnids_to_indices', 'get_subset_indices'
+    'WNID_TO_INDEX', 'VARIANTS', 'wnids_to_indices', 'get_subset_indices'
 ]
 
 #: wnid -> ImageNet-1k class index (0-999).
