@@ -27,6 +27,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--out', help='the file to output results (a pickle of predictions)')
     parser.add_argument(
+        '--test-set',
+        help='a test set config fragment whose test_dataloader.dataset and '
+        'test_evaluator replace the config\'s (the config\'s test pipeline '
+        'is kept), e.g. configs/_base_/datasets/robustness/imagenet_a.py')
+    parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
         help='load CHECKPOINT with full unpickling (weights_only=False), '
@@ -49,6 +54,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
 
     cfg.load_from = args.checkpoint
+
+    if args.test_set is not None:
+        from mmbeitv2.engine import apply_test_set
+        apply_test_set(cfg, args.test_set)
 
     if args.out is not None:
         assert args.out.endswith(('.pkl', '.pickle')), \

@@ -10,6 +10,7 @@ from .cli import (describe_user_error, load_config, run_cli,
 from .errors import CheckpointLoadError, NonFiniteLossError, UserInputError
 from .hooks import *  # noqa: F401,F403
 from .runner import SafeCheckpointRunner, build_runner
+from .test_set import apply_test_set
 
 __all__ = [
     'configure_amp', 'AtomicLocalBackend', 'atomic_write_bytes',
@@ -17,5 +18,6 @@ __all__ = [
     'mmengine_safe_globals', 'trust_checkpoint', 'describe_user_error',
     'load_config', 'run_cli', 'set_default_dataloaders',
     'CheckpointLoadError', 'NonFiniteLossError',
-    'UserInputError', 'SafeCheckpointRunner', 'build_runner'
+    'UserInputError', 'SafeCheckpointRunner', 'build_runner',
+    'apply_test_set'
 ]
