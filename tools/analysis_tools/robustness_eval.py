@@ -144,12 +144,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
     from mmengine.config import Config
     from mmengine.dist import is_main_process
 
+    from mmbeitv2.compat import install_runtime_patches
     from mmbeitv2.engine import (CheckpointLoadError, UserInputError,
-                                 install_checkpoint_safety, load_config,
-                                 trust_checkpoint)
+                                 load_config, trust_checkpoint)
     from mmbeitv2.utils import register_all_modules
 
-    install_checkpoint_safety()
+    install_runtime_patches()
     if not osp.isfile(args.checkpoint):
         raise UserInputError(f'checkpoint not found: {args.checkpoint}')
     if args.trust_checkpoint:
