@@ -1,6 +1,7 @@
 # CIFAR-10 benchmark stage 6 (tools/run_demo.py --preset cifar): a short
 # end-to-end fine-tune of the pretrained 4x128 ViT. The ViT-B fine-tune
-# recipe (spec §3.1-§3.4: per-block rel-pos tables copied from the shared
+# recipe (docs/official.md §3.1-§3.4: per-block rel-pos tables copied from the
+# shared
 # one, mean-pooled patch tokens + fresh LayerNorm, AdamW 5e-4, layer decay
 # 0.65, label smoothing 0.1) at 32 px for 2 epochs; Mixup/CutMix are off,
 # they need far more epochs than this budget has.

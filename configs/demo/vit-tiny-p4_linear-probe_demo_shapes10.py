@@ -12,7 +12,8 @@ _base_ = [
 
 data_root = 'data/shapes10/'
 # The architecture of beitv2_demo_shapes10.py (its CIFAR-10 base), probed
-# with the BEiT v1 per-layer protocol (spec §3.5; BEiT v2 ships no probe
+# with the BEiT v1 per-layer protocol (docs/official.md §3.5; BEiT v2 ships no
+# probe
 # code): for every block output, [CLS ; mean of the patch tokens] -> an
 # affine-free BatchNorm -> its own linear layer; ``accuracy/top1`` is the
 # last block, ``per_layer/best_top1`` the best block. Short runs leave the
@@ -51,7 +52,8 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
-# Resize(round(32 * 256 / 224) = 37) -> CenterCrop(32) (spec §3.4 eval).
+# Resize(round(32 * 256 / 224) = 37) -> CenterCrop(32) (docs/official.md §3.4
+# eval).
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(

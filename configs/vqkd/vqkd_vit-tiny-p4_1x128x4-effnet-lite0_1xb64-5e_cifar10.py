@@ -2,7 +2,7 @@
 # teacher (no network). Tokenizer: 32 px, patch 4 -> an 8x8 code map; the
 # teacher sees the image upsampled (bicubic) to 128 px, where its block-10
 # output is 112 x 8 x 8, i.e. already on the tokenizer's grid.
-# K = 1024 with dead-code restart (small data, spec §7.4).
+# K = 1024 with dead-code restart (small data, docs/official.md §7.4).
 # The paper model dict, shrunk below; its own data and a short schedule.
 _base_ = [
     '../_base_/models/vqkd_vit-base-p16.py',
@@ -24,7 +24,7 @@ model = dict(
     teacher=dict(
         _delete_=True, type='EfficientNetLite0Teacher', input_size=128))
 
-# The paper's AdamW setup (spec §1.6) at a short-run learning rate.
+# The paper's AdamW setup (docs/official.md §1.6) at a short-run learning rate.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(

@@ -9,7 +9,7 @@ Pretraining layout (``VisionTransformerForMaskedImageModelingCLS``) ->
 fine-tuning layout (``modeling_finetune.VisionTransformer``) ->
 ``ImageClassifier`` with a ``BEiTv2ViT`` backbone (``out_type=
 'avg_featmap'``) and a linear head. ``relative_position_index`` buffers are
-dropped: every implementation recomputes them (spec §3.2.4).
+dropped: every implementation recomputes them (docs/official.md §3.2.4).
 """
 import re
 from collections import OrderedDict
@@ -71,7 +71,7 @@ def convert_beitv2_pretrain_key(key: str) -> Optional[str]:
     if new is not None:
         return new
     if key.startswith('norm.'):
-        return 'neck.' + key  # the shared final norm (spec §2.2)
+        return 'neck.' + key  # the shared final norm (docs/official.md §2.2)
     m = re.match(r'cls_pt_layers\.(\d+)\.(.*)', key)
     if m:
         return f'neck.patch_aggregation.{m.group(1)}.' + convert_block_key(
@@ -86,7 +86,8 @@ def convert_beitv2_finetune_key(key: str,
                                 ) -> Optional[str]:
     """One official fine-tuning key -> its mmbeitv2 classifier key.
 
-    ``fc_norm`` (norm of the mean patch token, spec §3.1) becomes the
+    ``fc_norm`` (norm of the mean patch token, docs/official.md §3.1) becomes
+    the
     backbone's ``ln2`` (``out_type='avg_featmap'``), ``norm`` (only with
     ``--use_cls``) the backbone's final ``ln1``, and ``head`` the linear
     classifier under ``head_prefix``.

@@ -1,11 +1,14 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/run_class_finetuning.py  # noqa: E501
-"""Scipy-free resize of a relative position bias table (spec §3.2.4).
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/run_class_finetuning.py
+# # noqa: E501
+"""Scipy-free resize of a relative position bias table (docs/official.md
+§3.2.4).
 
 The official code samples the (2S-1)x(2S-1) relative grid at geometrically
 spaced source coordinates and evaluates ``scipy.interpolate.interp2d(x, y, z,
 kind='cubic')`` at the integer target offsets. ``interp2d`` is gone since
-SciPy 1.14 (stack_notes #3). On a rectilinear grid with ``s=0`` it fits
+SciPy 1.14 (docs/stack_notes.md #3). On a rectilinear grid with ``s=0`` it fits
 FITPACK's interpolating bicubic spline, whose interior knots are the data
 sites without the second and the second-to-last one: the tensor product of
 two 1-D *not-a-knot* cubic spline interpolants. A 1-D spline interpolant is
@@ -16,7 +19,8 @@ from typing import List, Optional, Sequence
 
 import torch
 
-NUM_EXTRA_TOKENS = 3  # cls->token, token->cls, cls->cls (spec §6.4)
+# cls->token, token->cls, cls->cls (docs/official.md §6.4)
+NUM_EXTRA_TOKENS = 3
 
 
 def geometric_ratio(src_size: int, dst_size: int) -> float:
@@ -124,7 +128,8 @@ def resize_rel_pos_bias_table(
         dst_window: Sequence[int],
         src_window: Optional[Sequence[int]] = None) -> torch.Tensor:
     """Resize a relative position bias table to another patch grid with the
-    official geometric-progression cubic interpolation (spec §3.2.4, §4).
+    official geometric-progression cubic interpolation (docs/official.md
+    §3.2.4, §4).
 
     Each head's (2Sh-1, 2Sw-1) grid is resized separately; the last 3 rows
     ([CLS] entries) are copied unchanged.

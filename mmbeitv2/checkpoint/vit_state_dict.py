@@ -1,6 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """State-dict preparation of ``BEiTv2ViT``: what the official
-``run_class_finetuning.py`` does to a pretraining checkpoint (spec §3.2)."""
+``run_class_finetuning.py`` does to a pretraining checkpoint
+(docs/official.md §3.2)."""
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
@@ -11,7 +12,8 @@ SHARED_TABLE = 'rel_pos_bias.relative_position_bias_table'
 
 
 def _expand_shared_table(module, state_dict: dict, prefix: str) -> None:
-    """Shared -> per-block tables (spec §3.2.3): copy the one pretraining
+    """Shared -> per-block tables (docs/official.md §3.2.3): copy the one
+    pretraining
     table into every block that has its own, then drop the shared key."""
     key = prefix + SHARED_TABLE
     per_layer = module.layers[0].attn.relative_position_bias_table
@@ -33,7 +35,8 @@ def _resize_tables(module, state_dict: dict, prefix: str) -> None:
     own = module.state_dict()
     for name, value in own.items():
         if name.endswith('relative_position_index'):
-            # Always recomputed from this model's window (spec §3.2.4).
+            # Always recomputed from this model's window (docs/official.md
+            # §3.2.4).
             state_dict[prefix + name] = value.clone()
     for key in list(state_dict):
         if not key.startswith(prefix):
@@ -56,7 +59,7 @@ def _resize_tables(module, state_dict: dict, prefix: str) -> None:
 
 def _resize_pos_embed(module, state_dict: dict, prefix: str) -> None:
     """Bicubic resize of the absolute position embedding, [CLS] kept
-    (spec §3.2.5)."""
+    (docs/official.md §3.2.5)."""
     key = prefix + 'pos_embed'
     if key not in state_dict or module.pos_embed is None:
         return

@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""A pure-PyTorch stand-in for ``mmcv.ops`` (stack_notes #1).
+"""A pure-PyTorch stand-in for ``mmcv.ops`` (docs/stack_notes.md #1).
 
 mmsegmentation 1.x imports ``mmcv.ops`` at module level (``point_sample``,
 ``sigmoid_focal_loss``), and mmcv-lite has no compiled ops

@@ -11,7 +11,8 @@ def configure_amp(cfg: Config) -> Config:
     On CUDA: ``AmpOptimWrapper`` with bf16 autocast when the GPU supports
     bf16 (no loss scaling needed), else fp16 with a dynamic loss scale. On a
     machine without CUDA mmengine's ``AmpOptimWrapper`` raises
-    (stack_notes #7), and CPU bf16 autocast is no faster on CPUs without bf16
+    (docs/stack_notes.md #7), and CPU bf16 autocast is no faster on CPUs
+    without bf16
     instructions, so training stays fp32 and one line says so.
 
     Args:

@@ -12,7 +12,8 @@ from mmbeitv2.registry import METRICS
 class CodebookUsageMetric(BaseMetric):
     """Codebook usage of a tokenizer over a whole validation split.
 
-    As the official ``--calculate_codebook_usage`` (spec §1.5): the token ids
+    As the official ``--calculate_codebook_usage`` (docs/official.md §1.5): the
+    token ids
     of every image (``predict`` outputs of :class:`VQKDTokenizer`) are
     gathered across ranks and counted over the K codes. Reports ``usage``
     (% of codes hit at least once), ``perplexity`` (exp of the entropy of

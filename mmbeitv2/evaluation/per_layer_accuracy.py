@@ -11,7 +11,7 @@ from mmbeitv2.registry import METRICS
 class PerLayerAccuracy(BaseMetric):
     """Top-1 accuracy of every probe of ``PerLayerLinearClsHead`` and of the
     best one (the BEiT v1 linear-probe protocol reports the best layer,
-    spec §3.5).
+    docs/official.md §3.5).
 
     Reads ``layer_scores`` (L, K) and ``gt_label`` of each data sample.
     Reports ``layer{i}_top1`` for every layer, ``best_top1`` and

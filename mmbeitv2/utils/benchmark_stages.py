@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 # The paper's tokenizer ("the base tokenizer"): ViT-B/16 encoder, 8192x32
-# codebook, 3-layer decoder (spec §1.1), whatever the student arch is.
+# codebook, 3-layer decoder (docs/official.md §1.1), whatever the student arch
+# is.
 # Tests override these (tiny archs) through ``opts``.
 DEFAULT_OPTS = dict(
     sdpa=True,  # fused attention in mmbeitv2
@@ -60,7 +61,8 @@ def arch_settings(arch: Union[str, dict]) -> dict:
 
 
 def num_masked_patches(img_size: int, patch_size: int = 16) -> int:
-    """75 of the 14x14 patches (spec §2.4), scaled with the grid."""
+    """75 of the 14x14 patches (docs/official.md §2.4), scaled with the
+    grid."""
     n = (img_size // patch_size)**2
     return max(1, round(n * 75 / 196))
 
@@ -110,7 +112,7 @@ def _tokenizer_cfg(img_size: int, opts: dict,
         type='VQKDTokenizer',
         encoder=dict(arch=tok_arch, img_size=img_size,
                      patch_size=opts['patch_size']),
-        # 3-layer decoder on the code map (spec §1.1)
+        # 3-layer decoder on the code map (docs/official.md §1.1)
         decoder=dict(
             arch=tok_arch | dict(num_layers=3),
             img_size=img_size // opts['patch_size'],
@@ -127,7 +129,7 @@ def _tokenizer_cfg(img_size: int, opts: dict,
 
 def _pretrain_ours(arch: dict, img_size: int, opts: dict) -> Side:
     L = arch['num_layers']
-    early = L - 3  # 9 of 12 (spec §2.2)
+    early = L - 3  # 9 of 12 (docs/official.md §2.2)
     model = MODELS.build(
         dict(
             type='BEiTv2',

@@ -49,7 +49,8 @@ def test_allow_list_covers_what_mmengine_saves(mmengine_ckpt):
                 mmengine_ckpt))
     finally:
         torch.serialization.add_safe_globals(saved)
-    # Without the allow-list torch >= 2.6 refuses these (stack_notes #2).
+    # Without the allow-list torch >= 2.6 refuses these (docs/stack_notes.md
+    # #2).
     assert 'mmengine.logging.history_buffer.HistoryBuffer' in unsafe
     allowed = {_name(obj) for obj in mmengine_safe_globals()}
     assert unsafe <= allowed, unsafe - allowed

@@ -1,5 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Fine-tuning parity with the official BEiT v2 code (fixtures/README.md,
+"""Fine-tuning parity with the official BEiT v2 code
+(tests/data/official/README.md,
 ``finetune_tiny.pth``): the official pretraining checkpoint, converted and
 loaded the way users load it (``init_cfg=dict(type='Pretrained',
 prefix='backbone.')`` in the ImageNet fine-tune config), gives the official
@@ -87,6 +88,6 @@ def test_resized_table_matches_official(converted_ckpt):
     print(f'rel_pos_table_48_block0: max |diff| = {diff:.3e}')
     assert tables[0].shape == (124, 2)
     assert diff < TOL
-    # Every block got the same (shared) table (spec §3.2.3).
+    # Every block got the same (shared) table (docs/official.md §3.2.3).
     for table in tables[1:]:
         torch.testing.assert_close(table, tables[0], rtol=0, atol=0)

@@ -69,7 +69,7 @@ def test_matches_official_pretraining_forward(tmp_path, use_sdpa):
         logits_agg = model.head(feats_agg[mask])
         losses = model.head.loss(feats[mask], feats_agg[mask],
                                  ref['labels'][mask])
-    # fp32: features within 1e-5 absolute (fixtures/README.md)
+    # fp32: features within 1e-5 absolute (tests/data/official/README.md)
     tol = dict(rtol=0, atol=1e-5)
     torch.testing.assert_close(feats, ref['final_normed'], **tol)
     torch.testing.assert_close(feats_agg, ref['cls_pt_normed'], **tol)

@@ -84,10 +84,12 @@ def test_one_ema_update_matches_official(fixture):
     print(f'ema codebook: max abs diff {diff:.3e}')
     assert diff <= ATOL
     # The fixture's cluster sizes are the official ``embedding.cluster_size``
-    # buffer, which the official update never touches (spec §1.3.3).
+    # buffer, which the official update never touches (docs/official.md
+    # §1.3.3).
     assert torch.equal(quantizer.embedding.cluster_size,
                        fixture['ema_cluster_size_after_one_update'])
-    # quantize.cluster_size: one EMA step of the bin counts (spec §1.3.6).
+    # quantize.cluster_size: one EMA step of the bin counts (docs/official.md
+    # §1.3.6).
     bins = torch.bincount(idx, minlength=64).float()
     torch.testing.assert_close(
         quantizer.cluster_size, 0.99 * cs0 + 0.01 * bins, rtol=0, atol=1e-6)

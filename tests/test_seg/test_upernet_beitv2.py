@@ -1,5 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""UperNet + BEiTv2ViT through mmsegmentation 1.x on CPU (spec §4): the
+"""UperNet + BEiTv2ViT through mmsegmentation 1.x on CPU (docs/official.md
+§4): the
 mmcv.ops stand-in, the scoped type lookup, forward/backward, slide
 inference and layer decay, with the ADE20K config at tiny shapes."""
 import os.path as osp
@@ -81,7 +82,8 @@ class TestUperNetBEiTv2(TestCase):
         seg, _ = tiny_segmentor()
         self.assertIsInstance(seg.backbone, BEiTv2ViT)
         torch.manual_seed(0)
-        # batch 2: BN in the PPM needs more than one value (stack_notes #8)
+        # batch 2: BN in the PPM needs more than one value (docs/stack_notes.md
+        # #8)
         inputs = torch.randn(2, 3, IMG, IMG)
         samples = []
         for _ in range(2):
@@ -99,7 +101,7 @@ class TestUperNetBEiTv2(TestCase):
             {'decode.loss_ce', 'aux.loss_ce'})
         total = sum(v for k, v in losses.items() if 'loss' in k)
         self.assertTrue(torch.isfinite(total))
-        # ~ln(5) each at init, aux weighted 0.4 (spec §4)
+        # ~ln(5) each at init, aux weighted 0.4 (docs/official.md §4)
         self.assertLess(abs(losses['decode.loss_ce'].item() - 1.609), 0.5)
         total.backward()
         for name, p in seg.backbone.named_parameters():
@@ -137,7 +139,8 @@ class TestUperNetBEiTv2(TestCase):
             0.75)
         self.assertAlmostEqual(lr_of['decode_head.conv_seg.weight'][0], 1.0)
         # biases and 1-D params not decayed; with the 'backbone.' prefix
-        # cls_token is decayed, as in the official seg code (spec §4)
+        # cls_token is decayed, as in the official seg code (docs/official.md
+        # §4)
         self.assertEqual(lr_of['backbone.layers.0.attn.q_bias'][1], 0.)
         self.assertEqual(lr_of['backbone.cls_token'][1], 0.05)
         self.assertEqual(cfg.optim_wrapper.paramwise_cfg.layer_decay_rate,

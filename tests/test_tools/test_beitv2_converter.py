@@ -26,7 +26,7 @@ def _tool(name):
 
 
 def _official_block(prefix, per_block_table=False):
-    """One block in the exact official layout (official_state_dicts.md)."""
+    """One block in the exact official layout (docs/official.md Appendix A)."""
     sd = OrderedDict()
     sd[prefix + 'gamma_1'] = torch.randn(C)
     sd[prefix + 'gamma_2'] = torch.randn(C)

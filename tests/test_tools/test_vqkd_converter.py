@@ -50,7 +50,7 @@ def _vit_keys(prefix, in_ch, patch, layers, tokens):
 
 
 def official_state():
-    """Official key layout (official_state_dicts.md), tiny sizes, every
+    """Official key layout (docs/official.md Appendix A), tiny sizes, every
     tensor filled with a distinct constant so its destination is known."""
     shapes = {}
     shapes.update(_vit_keys('encoder.', 3, 8, 2, 4))

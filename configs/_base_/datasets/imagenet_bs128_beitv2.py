@@ -1,4 +1,5 @@
-# BEiT v2 pretraining data (spec §2.4-§2.5): one crop / flip / colour jitter
+# BEiT v2 pretraining data (docs/official.md §2.4-§2.5): one crop / flip /
+# colour jitter
 # shared by the model view (224, bicubic) and the tokenizer view (224,
 # bicubic); a block-wise mask of 75 of the 14x14 patches per image.
 dataset_type = 'ImageNet'
@@ -6,7 +7,8 @@ data_root = 'data/imagenet/'
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    # ColorJitter(0.4, 0.4, 0.4), hue 0, on the full image (spec §2.5.1)
+    # ColorJitter(0.4, 0.4, 0.4), hue 0, on the full image (docs/official.md
+    # §2.5.1)
     dict(
         type='ColorJitter',
         brightness=0.4,
@@ -34,7 +36,7 @@ train_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=128,  # per GPU; 16 GPUs x 128 = 2048 (spec §2.6)
+    batch_size=128,  # per GPU; 16 GPUs x 128 = 2048 (docs/official.md §2.6)
     num_workers=10,
     persistent_workers=True,
     pin_memory=True,

@@ -1,17 +1,20 @@
 # BEiT v2 ViT-B/16 masked image modeling with patch aggregation
-# (spec §2.1-§2.3). Values that must agree are declared once here; child
+# (docs/official.md §2.1-§2.3). Values that must agree are declared once here;
+# child
 # configs override the dict fields (a top-level variable is substituted
 # while this file is parsed, so redefining it in a child changes nothing).
 embed_dims = 768  # ViT-B width
-num_embed = 8192  # VQ-KD codebook size (spec §1.1)
-early_layers = 9  # patch tokens of the 9th of 12 blocks (spec §2.2)
+num_embed = 8192  # VQ-KD codebook size (docs/official.md §1.1)
+# patch tokens of the 9th of 12 blocks (docs/official.md §2.2)
+early_layers = 9
 layer_scale_init_value = 0.1  # --layer_scale_init_value, base (1e-5 large)
 
 model = dict(
     type='BEiTv2',
-    # Two views of one crop (spec §2.5): the model view with ImageNet
+    # Two views of one crop (docs/official.md §2.5): the model view with
+    # ImageNet
     # mean/std; the tokenizer view in [0, 1] (the tokenizer maps it to
-    # [-1, 1] itself, contracts.md). Both are converted BGR -> RGB.
+    # [-1, 1] itself, docs/official.md §1.2). Both are converted BGR -> RGB.
     data_preprocessor=dict(
         type='TwoNormDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -29,10 +32,13 @@ model = dict(
         out_type='raw',
         final_norm=False,
         with_mask_token=True,
-        use_shared_rel_pos_bias=True,  # one zero-init table (spec §2.1)
+        # one zero-init table (docs/official.md §2.1)
+        use_shared_rel_pos_bias=True,
         layer_scale_init_value=layer_scale_init_value,
-        drop_path_rate=0.,  # 0 for 300 epochs, 0.1 for 1600 (spec §2.6)
-        init_style='pretrain'),  # trunc N(0, .02) at +-1 sigma (spec §6.1)
+        # 0 for 300 epochs, 0.1 for 1600 (docs/official.md §2.6)
+        drop_path_rate=0.,
+        # trunc N(0, .02) at +-1 sigma (docs/official.md §6.1)
+        init_style='pretrain'),
     neck=dict(
         type='BEiTv2Neck',
         arch='base',
@@ -46,7 +52,8 @@ model = dict(
     # (BEiTv2 docstring); False runs every token through every block.
     use_masked_only_last_blocks=True,
     # The frozen paper tokenizer vqkd_encoder_base_decoder_3x768x12_clip
-    # (spec §1.1, §1.7), in mmbeitv2 keys (convert the official file with
+    # (docs/official.md §1.1, §1.7), in mmbeitv2 keys (convert the official
+    # file with
     # tools/model_converters/vqkd_unilm_to_mmbeitv2.py). Its path is the ONE
     # field `model.target_generator.init_cfg.checkpoint`, settable with
     # --cfg-options. No teacher is built for tokens only.

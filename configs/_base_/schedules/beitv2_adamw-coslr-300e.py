@@ -1,4 +1,5 @@
-# BEiT v2 pretraining schedule (spec §2.6, PRETRAINING.md): absolute lr
+# BEiT v2 pretraining schedule (docs/official.md §2.6, PRETRAINING.md):
+# absolute lr
 # 1.5e-3 for a total batch of 2048 (not scaled by batch size), AdamW betas
 # (0.9, 0.98) for 300 epochs, wd 0.05, clip 3.0, 10 warmup epochs from ~0,
 # then per-iteration cosine to 1e-5.
@@ -9,10 +10,11 @@
 # is not in the optimizer. No weight decay on ndim <= 1 parameters (LN,
 # biases, q/v biases, layer scales), biases, pos_embed and cls_token;
 # mask_token, the shared rel-pos table and the MIM head ARE decayed
-# (spec §6.11).
+# (docs/official.md §6.11).
 #
 # Mixed precision: OptimWrapper (fp32) here because AmpOptimWrapper needs
-# CUDA (stack_notes #7); `tools/train.py --amp` switches to AmpOptimWrapper
+# CUDA (docs/stack_notes.md #7); `tools/train.py --amp` switches to
+# AmpOptimWrapper
 # (bf16 where supported, else fp16 + dynamic loss scale, as the official
 # torch.cuda.amp + GradScaler).
 optim_wrapper = dict(
@@ -34,7 +36,8 @@ optim_wrapper = dict(
             'cls_token': dict(decay_mult=0.),
         }))
 
-# Official warmup is linear from 0 (spec §6.10); mmengine's LinearLR would
+# Official warmup is linear from 0 (docs/official.md §6.10); mmengine's
+# LinearLR would
 # divide by zero at start_factor=0, so start at 1e-6 of the peak.
 param_scheduler = [
     dict(

@@ -1,6 +1,7 @@
-# UperNet on ADE20K with a BEiT v2 ViT-B/16 backbone (spec §4; paper 53.1
+# UperNet on ADE20K with a BEiT v2 ViT-B/16 backbone (docs/official.md §4;
+# paper 53.1
 # mIoU single-scale). mmsegmentation 1.x; mmseg's own BEiT backbone cannot
-# load v2 checkpoints (stack_notes #4), so the backbone is mmbeitv2's.
+# load v2 checkpoints (docs/stack_notes.md #4), so the backbone is mmbeitv2's.
 _base_ = [
     'mmseg::_base_/models/upernet_beit.py',
     'mmseg::_base_/datasets/ade20k.py',
@@ -9,7 +10,7 @@ _base_ = [
 ]
 default_scope = 'mmseg'
 # mmbeitv2.seg first: it installs the mmcv.ops stand-in that mmseg needs
-# with mmcv-lite (stack_notes #1).
+# with mmcv-lite (docs/stack_notes.md #1).
 custom_imports = dict(
     imports=['mmbeitv2.seg', 'mmbeitv2.models'], allow_failed_imports=False)
 
@@ -24,7 +25,8 @@ model = dict(
         arch='base',
         img_size=512,  # 32x32 tokens; tables resized 27x27 -> 63x63
         patch_size=16,
-        # raw block outputs, [CLS] removed, (B, C, H/16, W/16) (spec §4)
+        # raw block outputs, [CLS] removed, (B, C, H/16, W/16)
+        # (docs/official.md §4)
         out_type='featmap',
         out_indices=[3, 5, 7, 11],
         use_rel_pos_bias=True,
@@ -35,7 +37,7 @@ model = dict(
         # Set with --cfg-options model.backbone.init_cfg.checkpoint=PATH
         init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
     # fpn1 = 2x (ConvT, BN, GELU, ConvT), fpn2 = ConvT, fpn3 = Identity,
-    # fpn4 = MaxPool (spec §4): mmseg's Feature2Pyramid
+    # fpn4 = MaxPool (docs/official.md §4): mmseg's Feature2Pyramid
     neck=dict(
         type='Feature2Pyramid',
         embed_dim=embed_dims,
@@ -44,7 +46,7 @@ model = dict(
     decode_head=dict(
         in_channels=[embed_dims] * 4, channels=embed_dims, num_classes=150),
     auxiliary_head=dict(in_channels=embed_dims, num_classes=150),
-    # single-scale slide inference, crop 512, stride 341 (spec §4)
+    # single-scale slide inference, crop 512, stride 341 (docs/official.md §4)
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)))
 
 # AdamW + layer decay; mmseg's constructor picks layer ids for backbones
@@ -58,7 +60,8 @@ optim_wrapper = dict(
     constructor='LayerDecayOptimizerConstructor',
     paramwise_cfg=dict(num_layers=12, layer_decay_rate=0.75))
 
-# warmup 1500 iterations from 1e-6, then poly (power 1.0) to 0 (spec §4)
+# warmup 1500 iterations from 1e-6, then poly (power 1.0) to 0
+# (docs/official.md §4)
 param_scheduler = [
     dict(
         type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
@@ -71,7 +74,8 @@ param_scheduler = [
         eta_min=0.0,
         by_epoch=False)
 ]
-# 8 GPUs x 2 images = 16 (spec §4); batch >= 2 per device (BN in PPM)
+# 8 GPUs x 2 images = 16 (docs/official.md §4); batch >= 2 per device (BN in
+# PPM)
 # mmseg batches lists of samples (test images differ in size); tools/train.py
 # defaults to default_collate (mmpretrain's), so say it here.
 train_dataloader = dict(

@@ -1,4 +1,5 @@
-# UperNet on ADE20K with a BEiT v2 ViT-L/16 backbone (spec §4; paper 56.7
+# UperNet on ADE20K with a BEiT v2 ViT-L/16 backbone (docs/official.md §4;
+# paper 56.7
 # mIoU): features of blocks [7, 11, 15, 23], channels 1024, drop path 0.2,
 # layer scale init 1e-6 (overwritten by the checkpoint), lr 4e-5, layer
 # decay 0.9.

@@ -35,7 +35,8 @@ model = dict(
         # random init unless --cfg-options model.backbone.init_cfg=...
         init_cfg=None),
     # patch 8: rescales [2, 1, 0.5, 0.25] give the strides 4/8/16/32 that
-    # [4, 2, 1, 0.5] give for patch 16 (spec §4), at a quarter of the cost
+    # [4, 2, 1, 0.5] give for patch 16 (docs/official.md §4), at a quarter of
+    # the cost
     neck=dict(embed_dim=embed_dims, rescales=[2, 1, 0.5, 0.25]),
     # channels D/2 (the paper's UPerHead uses D) to keep the CPU run short
     decode_head=dict(
@@ -82,7 +83,7 @@ def _split(name, pipeline):
 
 
 train_dataloader = dict(
-    batch_size=4,  # >= 2: BatchNorm in the PPM (stack_notes #8)
+    batch_size=4,  # >= 2: BatchNorm in the PPM (docs/stack_notes.md #8)
     num_workers=2,
     dataset=_split('train', train_pipeline))
 val_dataloader = dict(

@@ -1,4 +1,5 @@
-# ImageNet-21k -> 1k fine-tuning of BEiT v2 ViT-B/16 (spec §3.4; paper
+# ImageNet-21k -> 1k fine-tuning of BEiT v2 ViT-B/16 (docs/official.md §3.4;
+# paper
 # 86.5 top-1): lr 5e-5, 30 epochs, warmup 20, layer decay 0.75, drop path
 # 0.1, no mixup/cutmix, label smoothing 0.1. Load the in21k checkpoint with
 # --cfg-options model.backbone.init_cfg.checkpoint=PATH (the prefix

@@ -1,4 +1,5 @@
-# Intermediate ImageNet-21k fine-tuning of BEiT v2 ViT-B/16 (spec §3.4):
+# Intermediate ImageNet-21k fine-tuning of BEiT v2 ViT-B/16 (docs/official.md
+# §3.4):
 # 21,841 classes, lr 6e-4, 90 epochs, warmup 20, layer decay 0.75,
 # drop path 0.1, batch 32 GPUs x 128 = 4096, mixup/cutmix, no evaluation.
 _base_ = './vit-base-p16_beitv2-1600e-pre_8xb128-coslr-100e_in1k.py'
@@ -9,7 +10,7 @@ data_preprocessor = dict(num_classes=21841)
 train_dataloader = dict(
     dataset=dict(
         type='ImageNet21k', data_root='data/imagenet21k', split='train'))
-# The official 21k run does no evaluation (spec §3.4).
+# The official 21k run does no evaluation (docs/official.md §3.4).
 val_dataloader = None
 val_evaluator = None
 val_cfg = None

@@ -1,4 +1,4 @@
-# Linear probing of BEiT v2 ViT-B/16 (paper 80.1 top-1, spec §3.5).
+# Linear probing of BEiT v2 ViT-B/16 (paper 80.1 top-1, docs/official.md §3.5).
 # The official code ships no probe; protocol (README.md): frozen backbone
 # in eval mode, the final [CLS] token (trained by the patch-aggregation
 # head; use model.backbone.out_type='avg_featmap' for models pretrained

@@ -1,4 +1,5 @@
-# BEiT v2 ViT-B/16 fine-tuning from 300-epoch pretraining (spec §3.4;
+# BEiT v2 ViT-B/16 fine-tuning from 300-epoch pretraining (docs/official.md
+# §3.4;
 # paper 85.0 top-1): drop path 0.1 and layer decay 0.65.
 _base_ = './vit-base-p16_beitv2-1600e-pre_8xb128-coslr-100e_in1k.py'
 

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/masking_generator.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/masking_generator.py  #
+# noqa: E501
 import math
 import random
 from typing import Optional, Sequence, Tuple, Union
@@ -16,7 +18,8 @@ def _pair(x: Union[int, Sequence[int]]) -> Tuple[int, int]:
 
 @TRANSFORMS.register_module()
 class BlockwiseMaskGenerator(BaseTransform):
-    """Block-wise masking of BEiT v2 (spec §2.4), the official algorithm.
+    """Block-wise masking of BEiT v2 (docs/official.md §2.4), the official
+    algorithm.
 
     Rectangular blocks (area ``U(min_num_patches, budget)``, log-uniform
     aspect ratio, ``h < grid_h and w < grid_w`` strictly, inclusive corner
@@ -63,7 +66,8 @@ class BlockwiseMaskGenerator(BaseTransform):
         self.height, self.width = img_h // patch_size, img_w // patch_size
         num_patches = self.height * self.width
         if num_masking_patches is None:
-            # 75 of 196 in the official base/large recipes (spec §2.4).
+            # 75 of 196 in the official base/large recipes (docs/official.md
+            # §2.4).
             num_masking_patches = int(round(num_patches * 75 / 196))
         if not 0 < num_masking_patches <= num_patches:
             raise ValueError(
@@ -93,7 +97,8 @@ class BlockwiseMaskGenerator(BaseTransform):
             aspect = math.exp(random.uniform(*self.log_aspect_ratio))
             h = int(round(math.sqrt(area * aspect)))
             w = int(round(math.sqrt(area / aspect)))
-            # strict: a block never spans a full row or column (spec §6.6)
+            # strict: a block never spans a full row or column
+            # (docs/official.md §6.6)
             if w < self.width and h < self.height:
                 top = random.randint(0, self.height - h)  # inclusive
                 left = random.randint(0, self.width - w)
@@ -121,7 +126,7 @@ class BlockwiseMaskGenerator(BaseTransform):
                 break
             count += delta
         if count < self.num_masking_patches:
-            # v2 top-up: random single patches (spec §2.4)
+            # v2 top-up: random single patches (docs/official.md §2.4)
             rows, cols = (mask == 0).nonzero()
             pick = np.random.choice(
                 rows.shape[0], self.num_masking_patches - count, replace=False)

@@ -7,7 +7,8 @@ from mmbeitv2.registry import HOOKS
 
 @HOOKS.register_module()
 class CodebookUsageHook(Hook):
-    """Per-epoch unused-code count of a VQ-KD tokenizer (spec §1.5).
+    """Per-epoch unused-code count of a VQ-KD tokenizer (docs/official.md
+    §1.5).
 
     Before each training epoch the quantizer's EMA statistics buffer
     ``quantize.cluster_size`` is zeroed (the official

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/engine_for_pretraining.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/engine_for_pretraining.py
+# # noqa: E501
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -18,10 +20,11 @@ class BEiTv2(BaseSelfSupervisor):
     `BEiT v2: Masked Image Modeling with Vector-Quantized Visual Tokenizers
     <https://arxiv.org/abs/2208.06366>`_. For each masked patch the student
     predicts the code the frozen tokenizer gives it, from the final layer
-    and again from the patch-aggregation branch (spec §2.2-§2.3):
+    and again from the patch-aggregation branch (docs/official.md §2.2-§2.3):
     ``mask -> backbone -> neck -> head``, targets from ``target_generator``.
 
-    The tokenizer is frozen explicitly (spec §1.7, stack_notes #5): its
+    The tokenizer is frozen explicitly (docs/official.md §1.7,
+    docs/stack_notes.md #5): its
     parameters get ``requires_grad=False``, :meth:`train` keeps it in eval
     mode, and its tokens are computed under ``torch.no_grad()``, in fp32
     even under autocast (``--amp``). Pair the
@@ -73,7 +76,8 @@ class BEiTv2(BaseSelfSupervisor):
         # Why: the losses read only the masked positions of the last
         # student block (final branch), of the last neck block (aggregation
         # branch) and of the tokenizer (targets), plus the final [CLS] that
-        # the neck aggregates (spec §2.2-§2.3). So those three last blocks
+        # the neck aggregates (docs/official.md §2.2-§2.3). So those three last
+        # blocks
         # need queries for [CLS] + the M masked tokens only (75 of 196);
         # keys and values still see every token: same math, ~6% fewer
         # FLOPs per step at ViT-B/16 (docs/benchmark.md).
@@ -109,7 +113,7 @@ class BEiTv2(BaseSelfSupervisor):
         """
         tokenizer = self.target_generator
         # fp32 even under --amp: low-precision distances flip near-tied
-        # codes, and bf16 targets need a parity test first (contracts.md).
+        # codes, and bf16 targets need a parity test first.
         with torch.autocast(images01.device.type, enabled=False):
             if query_index is None:
                 return tokenizer.get_tokens(images01.float()).long()
@@ -133,7 +137,8 @@ class BEiTv2(BaseSelfSupervisor):
             tuple: final and aggregated normed patch tokens, each (B, N, C),
             or (B, M, C) with ``query_index``.
         """
-        # One shared bias for all blocks, the neck's included (spec §2.1).
+        # One shared bias for all blocks, the neck's included (docs/official.md
+        # §2.1).
         rel_pos_bias = self.backbone.shared_rel_pos_bias()
         # early (B, 1+N, C), final (B, 1+N, C) or (B, 1+M, C)
         early, final = self.backbone(images, mask, rel_pos_bias, query_index)

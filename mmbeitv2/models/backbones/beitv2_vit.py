@@ -1,6 +1,9 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_pretrain.py  # noqa: E501
-# and https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/modeling_pretrain.py  #
+# noqa: E501
+# and https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py
+# # noqa: E501
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -34,7 +37,8 @@ class PatchEmbed(nn.Module):
 class BEiTv2ViT(BaseModule):
     """The ViT of BEiT v2, for pretraining, fine-tuning and segmentation.
 
-    One class covers the three official variants (spec §2.1, §3.1, §4):
+    One class covers the three official variants (docs/official.md §2.1, §3.1,
+    §4):
     pretraining (one shared zero-init relative position bias, mask token,
     layer scale), fine-tuning/segmentation (per-block tables) and the VQ-KD
     encoder (absolute position embedding, no layer scale). Parameter names
@@ -71,7 +75,7 @@ class BEiTv2ViT(BaseModule):
         init_style (str): ``'pretrain'`` truncates the N(0, .02) init at
             +-1 sigma as the official pretraining does; ``'finetune'`` uses
             timm's +-2 (absolute) bounds and keeps PyTorch's conv init
-            (spec §6.1). Defaults to ``'pretrain'``.
+            (docs/official.md §6.1). Defaults to ``'pretrain'``.
         use_sdpa (bool): Fused attention. Defaults to True.
         with_cp (bool): Gradient checkpointing per block. Defaults to False.
         frozen (bool): Freeze every parameter and keep eval mode (linear
@@ -166,7 +170,7 @@ class BEiTv2ViT(BaseModule):
         if final_norm:
             self.ln1 = nn.LayerNorm(self.embed_dims, eps=1e-6)
         if out_type == 'avg_featmap':
-            # The fresh ``fc_norm`` of fine-tuning (spec §3.1).
+            # The fresh ``fc_norm`` of fine-tuning (docs/official.md §3.1).
             self.ln2 = nn.LayerNorm(self.embed_dims, eps=1e-6)
         self._register_load_state_dict_pre_hook(
             prepare_state_dict, with_module=True)
@@ -174,7 +178,8 @@ class BEiTv2ViT(BaseModule):
             self.requires_grad_(False)
 
     def init_weights(self) -> None:
-        """The official init (spec §2.1, §6.1, §6.2), unless a checkpoint is
+        """The official init (docs/official.md §2.1, §6.1, §6.2), unless a
+        checkpoint is
         given through ``init_cfg``."""
         super().init_weights()
         if loads_pretrained(self.init_cfg):
@@ -220,7 +225,7 @@ class BEiTv2ViT(BaseModule):
         """
         x, hw = self.patch_embed(x)  # (B, N, C)
         if mask is not None:
-            # x * (1 - w) + mask_token * w (spec §2.1)
+            # x * (1 - w) + mask_token * w (docs/official.md §2.1)
             w = mask.unsqueeze(-1).type_as(x)
             x = x * (1 - w) + self.mask_token.to(x.dtype) * w
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
@@ -283,7 +288,8 @@ class BEiTv2ViT(BaseModule):
 
     def get_layer_depth(self, param_name: str,
                         prefix: str = '') -> Tuple[int, int]:
-        """Layer id for layer-wise lr decay (spec §3.3, §6.13): embeddings 0,
+        """Layer id for layer-wise lr decay (docs/official.md §3.3, §6.13):
+        embeddings 0,
         ``layers.j`` j+1, everything else (shared table, norms, head)
         num_layers+1. Used by mmpretrain's
         ``LearningRateDecayOptimWrapperConstructor``."""

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/engine_for_pretraining.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/engine_for_pretraining.py
+# # noqa: E501
 from typing import Dict, Optional
 
 import torch
@@ -15,7 +17,7 @@ from mmbeitv2.registry import MODELS
 class MIMHead(BaseModule):
     """The masked-image-modeling head of BEiT v2: one ``Linear(C, K)``
     shared by the final and the patch-aggregation branches (the official
-    ``lm_head``, ``shared_lm_head=True``, spec §2.2-§2.3).
+    ``lm_head``, ``shared_lm_head=True``, docs/official.md §2.2-§2.3).
 
     The features are gathered at the masked positions *before* the linear
     layer, so the (B, N, K) logits of unmasked tokens are never computed.
@@ -31,7 +33,8 @@ class MIMHead(BaseModule):
     pixel/feature loss module) inside the ``mmbeitv2`` scope; it is closer
     to mmpretrain's ``BEiTV2Head`` (same ``cls_head`` name) but gathers
     before the linear layer, logs accuracies, and uses the official
-    pretraining init (N(0, .02) truncated at +-1 sigma, bias 0, spec §2.1).
+    pretraining init (N(0, .02) truncated at +-1 sigma, bias 0,
+    docs/official.md §2.1).
 
     Args:
         embed_dims (int): Feature width C. Defaults to 768.

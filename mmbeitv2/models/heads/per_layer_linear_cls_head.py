@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit/run_linear_eval.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit/run_linear_eval.py  #
+# noqa: E501
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -14,7 +16,8 @@ from mmbeitv2.registry import MODELS
 class PerLayerLinearClsHead(ClsHead):
     """One linear classifier per backbone block: the per-layer linear probe.
 
-    BEiT v2 ships no linear-probe code (spec §3.5); this follows the BEiT
+    BEiT v2 ships no linear-probe code (docs/official.md §3.5); this follows
+    the BEiT
     v1 protocol (``beit/run_linear_eval.py``): for every block output of a
     frozen backbone (``out_type='raw'``) a feature (``'cls_mean'`` =
     ``[x[:, 0]; mean(x[:, 1:])]``, ``'cls'`` or ``'mean'``), an optional

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_pretrain.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/modeling_pretrain.py  #
+# noqa: E501
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -16,7 +18,7 @@ from ..utils.beit_block import BEiTBlock
 @MODELS.register_module()
 class BEiTv2Neck(BaseModule):
     """Patch aggregation of BEiT v2 (the official ``cls_pt_layers``) plus the
-    shared final norm (spec §2.2).
+    shared final norm (docs/official.md §2.2).
 
     The final-layer [CLS] is concatenated with the patch tokens of an early
     layer and sent through ``num_layers`` more BEiT blocks (same layer scale,
@@ -25,7 +27,8 @@ class BEiTv2Neck(BaseModule):
     [CLS] is dropped.
 
     It differs from mmpretrain's ``BEiTV2Neck`` (the name differs only in
-    case) in: the init (spec §2.2, §6.2: the aggregation blocks keep
+    case) in: the init (docs/official.md §2.2, §6.2: the aggregation blocks
+    keep
     PyTorch's default Linear init, non-zero biases included, because the
     official code creates them after its ``apply(_init_weights)``; only
     ``attn.proj.weight`` and the second MLP weight are divided by
@@ -79,7 +82,7 @@ class BEiTv2Neck(BaseModule):
 
     def init_weights(self) -> None:
         """PyTorch default init (kept from construction) + depth rescale
-        with layer id ``early_layers + i + 1`` (spec §2.2)."""
+        with layer id ``early_layers + i + 1`` (docs/official.md §2.2)."""
         first_call = not self.is_init
         super().init_weights()
         if not first_call or loads_pretrained(self.init_cfg):

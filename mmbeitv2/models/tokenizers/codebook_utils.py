@@ -25,7 +25,7 @@ def _sample_vectors(samples: torch.Tensor, num: int) -> torch.Tensor:
 def cosine_kmeans(samples: torch.Tensor,
                   num_clusters: int,
                   num_iters: int = 10) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Cosine k-means of unilm (spec §1.3.1).
+    """Cosine k-means of unilm (docs/official.md §1.3.1).
 
     Args:
         samples (torch.Tensor): (N, D) unit vectors.

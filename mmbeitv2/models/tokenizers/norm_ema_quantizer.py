@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/norm_ema_quantizer.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/norm_ema_quantizer.py  #
+# noqa: E501
 from typing import Optional, Tuple
 
 import torch
@@ -17,7 +19,7 @@ class EmbeddingEMA(nn.Module):
     """The codebook: ``weight`` (K, D) unit vectors, plus the official
     ``cluster_size``/``embed_avg`` buffers (kept only so official
     checkpoints load strictly; the classic VQ-VAE EMA that would use them is
-    never called, spec §1.3.3) and ``initted`` (1 after k-means).
+    never called, docs/official.md §1.3.3) and ``initted`` (1 after k-means).
 
     All four are buffers, so they are never in the optimizer, while their
     state-dict keys are the official ``quantize.embedding.*`` names.
@@ -44,7 +46,8 @@ class EmbeddingEMA(nn.Module):
 class NormEMAVectorQuantizer(nn.Module):
     """The VQ-KD quantizer: l2-normalised codebook, normalised-centroid EMA.
 
-    Exact official rule (spec §1.3): ``z = l2norm(z_e)``; ``idx = argmin
+    Exact official rule (docs/official.md §1.3): ``z = l2norm(z_e)``; ``idx =
+    argmin
     ||z||^2 + ||e||^2 - 2 z.e``; in a training update, ``bins`` and
     ``embed_sum`` are all-reduced (SUM) over ranks, ``m = l2norm(embed_sum /
     max(bins, 1))`` (the old code where ``bins == 0``) and ``e <-
@@ -56,16 +59,19 @@ class NormEMAVectorQuantizer(nn.Module):
 
     * **k-means init is synced**: it runs on rank 0's first batch (the
       official semantics there) and the codebook is broadcast, so every rank
-      starts from the same codebook (official: one per rank, spec §1.3.1).
+      starts from the same codebook (official: one per rank, docs/official.md
+      §1.3.1).
       It runs only in an update step while ``initted == 0``, never after a
       checkpoint (which carries ``initted = 1``) was loaded.
     * **Eval mode mutates nothing.** The official code EMA-updates
-      ``cluster_size`` (and all-reduces) in eval mode too (spec §1.3.6);
+      ``cluster_size`` (and all-reduces) in eval mode too (docs/official.md
+      §1.3.6);
       here a frozen tokenizer stays bit-identical.
     * **Optional dead-code restart** (``dead_code_threshold > 0``, off by
       default as in the paper): a code with no global hit for that many
       consecutive update steps is re-seeded from a random vector of rank 0's
-      current batch, then broadcast. Needed on small data (spec §7.4).
+      current batch, then broadcast. Needed on small data (docs/official.md
+      §7.4).
     * All codebook math runs in fp32, also under autocast.
 
     Args:
@@ -128,7 +134,8 @@ class NormEMAVectorQuantizer(nn.Module):
             f'codes on {z.shape[0]} vectors of rank 0', logger='current')
 
     def reset_cluster_size(self) -> None:
-        """Zero the usage statistics (before an epoch, spec §1.5)."""
+        """Zero the usage statistics (before an epoch, docs/official.md
+        §1.5)."""
         self.cluster_size.zero_()
 
     def _distances(self, z: torch.Tensor) -> torch.Tensor:
@@ -139,7 +146,7 @@ class NormEMAVectorQuantizer(nn.Module):
 
     @torch.no_grad()
     def _ema_update_(self, z: torch.Tensor, idx: torch.Tensor) -> None:
-        """The official training update (spec §1.3.3, §1.3.6)."""
+        """The official training update (docs/official.md §1.3.3, §1.3.6)."""
         onehot = F.one_hot(idx, self.num_tokens).type(z.dtype)  # (N, K)
         bins = onehot.sum(0)  # (K, )
         all_reduce(bins)

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_vqkd.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/modeling_vqkd.py  #
+# noqa: E501
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -13,7 +15,7 @@ from mmbeitv2.checkpoint import loads_pretrained
 from mmbeitv2.checkpoint.tokenizer_loading import load_tokenizer_checkpoint
 
 # Encoder/decoder: fine-tune-style ViT, abs pos-embed, no layer scale
-# (spec §1.1).
+# (docs/official.md §1.1).
 VIT_DEFAULTS = dict(
     type='BEiTv2ViT',
     use_abs_pos_emb=True,
@@ -25,7 +27,8 @@ VIT_DEFAULTS = dict(
 
 
 def _task_layer(in_dims: int, out_dims: int) -> nn.Sequential:
-    """Linear -> Tanh -> Linear (``encode/decode_task_layer``, spec §1.1)."""
+    """Linear -> Tanh -> Linear (``encode/decode_task_layer``,
+    docs/official.md §1.1)."""
     return nn.Sequential(
         nn.Linear(in_dims, in_dims), nn.Tanh(), nn.Linear(in_dims, out_dims))
 
@@ -39,7 +42,8 @@ class VQKDTokenizer(BaseModel):
     ``encode_task_layer`` in fp32) -> ``quantize``
     (:class:`NormEMAVectorQuantizer`) -> ``decode`` (ViT decoder on the
     (B, D, H, W) code map -> ``decoder_norm`` -> ``decode_task_layer``) ->
-    cosine loss against a frozen teacher + commitment loss (spec §1.1-§1.4).
+    cosine loss against a frozen teacher + commitment loss (docs/official.md
+    §1.1-§1.4).
 
     Input contract: ``images`` are float RGB in **[0, 1]** at the tokenizer's
     resolution; they are mapped to [-1, 1] with ``x * 2 - 1`` (the official
@@ -50,7 +54,7 @@ class VQKDTokenizer(BaseModel):
     optimizer; ``_apply`` moves it with the model (``.to()``, ``.cuda()``).
     With ``teacher=None`` (a frozen target generator) nothing is built for
     it and only ``get_tokens``/``predict`` work; the decoder is still built
-    so that tokenizer checkpoints load strictly (spec §1.7).
+    so that tokenizer checkpoints load strictly (docs/official.md §1.7).
 
     Checkpoint = encoder, ``encoder_norm`` (official ``encoder.fc_norm``),
     ``encode_task_layer``, ``quantize`` (``initted`` = 1), decoder,
@@ -70,7 +74,8 @@ class VQKDTokenizer(BaseModel):
             Defaults to 512.
         teacher (dict, optional): Teacher config; None for tokens only.
             Defaults to None.
-        center_target (bool): Deviation from the paper (spec §1.4 has no
+        center_target (bool): Deviation from the paper (docs/official.md §1.4
+        has no
             centring): subtract a running mean of the teacher features
             (buffer ``target_mean``, EMA, updated in training) before the
             cosine loss, for teachers whose patch features share one large
@@ -128,7 +133,8 @@ class VQKDTokenizer(BaseModel):
         return self
 
     def init_weights(self) -> None:
-        """Official init (spec §1.1), or a strict checkpoint load."""
+        """Official init (docs/official.md §1.1), or a strict checkpoint
+        load."""
         if loads_pretrained(self.init_cfg):
             load_tokenizer_checkpoint(self, self.init_cfg['checkpoint'],
                                       self.init_cfg.get('prefix', ''),
@@ -143,7 +149,7 @@ class VQKDTokenizer(BaseModel):
         self.is_init = True
 
     def _to_signed(self, images: torch.Tensor) -> torch.Tensor:
-        """[0, 1] -> [-1, 1]; range asserted once (contracts.md)."""
+        """[0, 1] -> [-1, 1]; range asserted once (docs/official.md §1.2)."""
         if not self._range_checked:
             lo, hi = images.min().item(), images.max().item()
             assert lo >= -1e-3 and hi <= 1 + 1e-3, (
@@ -172,7 +178,7 @@ class VQKDTokenizer(BaseModel):
         x = self.encoder(
             self._to_signed(images), query_index=query_index)[0]
         x = self.encoder_norm(x[:, 1:])  # drop [CLS]: (B, N or Q-1, C)
-        # encode_task_layer runs in fp32 (spec §1.1).
+        # encode_task_layer runs in fp32 (docs/official.md §1.1).
         with torch.autocast(device_type=x.device.type, enabled=False):
             w = self.encode_task_layer[-1].weight
             return self.encode_task_layer(x.type_as(w))  # (B, N or Q-1, D)
@@ -212,7 +218,7 @@ class VQKDTokenizer(BaseModel):
 
     @staticmethod
     def rec_loss(rec: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """mean(1 - cos(rec, target)) over tokens (spec §1.4)."""
+        """mean(1 - cos(rec, target)) over tokens (docs/official.md §1.4)."""
         target = target / target.norm(dim=-1, keepdim=True)
         rec = rec / rec.norm(dim=-1, keepdim=True)
         return (1 - (target * rec).sum(-1)).mean()
@@ -243,7 +249,8 @@ class VQKDTokenizer(BaseModel):
         return self.quantize.code_ids(self.encode_tokens(images, query_index))
 
     def loss(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """VQ-KD losses; ``loss = loss_rec + loss_commit`` (spec §1.4)."""
+        """VQ-KD losses; ``loss = loss_rec + loss_commit`` (docs/official.md
+        §1.4)."""
         if self.teacher is None:
             raise RuntimeError('VQKDTokenizer built without a teacher '
                                '(tokens-only mode) cannot compute a loss')
@@ -299,5 +306,6 @@ class VQKDTokenizer(BaseModel):
         return self
 
     def no_weight_decay_keys(self) -> Tuple[str, ...]:
-        """Official no-decay names besides biases/1-D (spec §1.6)."""
+        """Official no-decay names besides biases/1-D (docs/official.md
+        §1.6)."""
         return ('cls_token', 'pos_embed')

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  #
+# noqa: E501
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -17,7 +19,8 @@ def gather_tokens(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 class BEiTAttention(nn.Module):
     """Multi-head self-attention of BEiT, with q/v-only biases.
 
-    The k bias is a constant zero (spec §6.3): ``qkv`` has no bias tensor and
+    The k bias is a constant zero (docs/official.md §6.3): ``qkv`` has no bias
+    tensor and
     ``q_bias``/``v_bias`` are separate parameters, as in unilm and mmpretrain.
 
     Two numerically equivalent paths: ``use_sdpa=True`` (default) calls
@@ -59,7 +62,8 @@ class BEiTAttention(nn.Module):
         else:
             self.q_bias, self.v_bias = None, None
         if window_size is not None:
-            # Per-block table (fine-tuning / segmentation layout, spec §3.1),
+            # Per-block table (fine-tuning / segmentation layout,
+            # docs/official.md §3.1),
             # named as in mmpretrain's BEiTAttention so weights move freely.
             num_relative_distance = (2 * window_size[0] - 1) * (
                 2 * window_size[1] - 1) + 3

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  #
+# noqa: E501
 from typing import Optional, Sequence
 
 import torch
@@ -31,7 +33,8 @@ class BEiTBlock(nn.Module):
     """A pre-norm BEiT transformer block with optional layer scale.
 
     ``x = x + drop_path(gamma_1 * attn(ln1(x)))``;
-    ``x = x + drop_path(gamma_2 * ffn(ln2(x)))`` (spec §2.1). Parameter
+    ``x = x + drop_path(gamma_2 * ffn(ln2(x)))`` (docs/official.md §2.1).
+    Parameter
     names follow mmpretrain's ``BEiTTransformerEncoderLayer``.
 
     Args:
@@ -65,7 +68,8 @@ class BEiTBlock(nn.Module):
                  with_cp: bool = False) -> None:
         super().__init__()
         self.with_cp = with_cp
-        # LayerNorm eps 1e-6 in every BEiT/VQ-KD module (spec §6.12).
+        # LayerNorm eps 1e-6 in every BEiT/VQ-KD module (docs/official.md
+        # §6.12).
         self.ln1 = nn.LayerNorm(embed_dims, eps=1e-6)
         self.attn = BEiTAttention(
             embed_dims,
@@ -120,7 +124,7 @@ class BEiTBlock(nn.Module):
 
     def rescale_init_weight_(self, layer_id: int) -> None:
         """Divide ``attn.proj.weight`` and ``ffn``'s second linear by
-        sqrt(2 * layer_id), 1-based layer id (spec §6.2)."""
+        sqrt(2 * layer_id), 1-based layer id (docs/official.md §6.2)."""
         scale = (2.0 * layer_id)**0.5
         self.attn.proj.weight.data.div_(scale)
         self.ffn.layers[1].weight.data.div_(scale)

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  #
+# noqa: E501
 from typing import Sequence, Tuple
 
 import torch
@@ -11,7 +13,7 @@ def relative_position_index(window_size: Sequence[int]) -> torch.Tensor:
 
     The (2Wh-1)*(2Ww-1) relative offsets come first, row-major over
     (dh, dw) with dh scaled by (2Ww-1); then 3 extra entries: query [CLS] ->
-    token, token -> key [CLS], [CLS] -> [CLS] (spec §6.4).
+    token, token -> key [CLS], [CLS] -> [CLS] (docs/official.md §6.4).
 
     Args:
         window_size (Sequence[int]): The patch grid (Wh, Ww).
@@ -40,7 +42,8 @@ class RelativePositionBias(nn.Module):
     """A relative position bias table with its unilm index.
 
     Used as the *shared* bias of BEiT v2 pretraining (one table for every
-    block, zero-initialised, spec §2.1) and, inside ``BEiTAttention``, as
+    block, zero-initialised, docs/official.md §2.1) and, inside
+    ``BEiTAttention``, as
     the per-block tables of fine-tuning. Parameter names match mmpretrain's
     ``RelativePositionBias`` (``relative_position_bias_table``) so weights
     move between the two.
@@ -58,7 +61,7 @@ class RelativePositionBias(nn.Module):
         self.relative_position_bias_table = nn.Parameter(
             torch.zeros(num_relative_distance, num_heads))
         # Recomputed from the window size; kept in the state dict only for
-        # mmpretrain compatibility (loaders drop it, spec §3.2.4).
+        # mmpretrain compatibility (loaders drop it, docs/official.md §3.2.4).
         self.register_buffer('relative_position_index',
                              relative_position_index(window_size))
 

@@ -69,7 +69,7 @@ def test_exact_count_and_cell_frequency():
         min_num_patches=16)
     masks = _draw(gen, 1000)
     assert masks.dtype == bool and masks.shape == (1000, 14, 14)
-    # exactly 75 every time (the v2 top-up, spec §2.4)
+    # exactly 75 every time (the v2 top-up, docs/official.md §2.4)
     assert (masks.reshape(1000, -1).sum(1) == 75).all()
     freq = masks.mean(0)
     assert freq.mean() == pytest.approx(75 / 196)
@@ -97,11 +97,11 @@ def test_block_size_and_aspect_distribution():
     blocks = np.array(gen.blocks)
     assert len(blocks) > 1000
     h, w, budget = blocks.T
-    # strict h, w < 14: never a full row or column (spec §6.6)
+    # strict h, w < 14: never a full row or column (docs/official.md §6.6)
     assert h.max() < 14 and w.max() < 14
     area, aspect = h * w, h / w
     # Every mask's first block draws area U(16, 75), aspect in [0.3, 3.33];
-    # only rounding moves it out: ~1.5% of them (contracts.md; the official
+    # only rounding moves it out: ~1.5% of them (the official
     # fixture's statistics agree).
     first = budget == 75
     assert first.sum() == 500

@@ -1,6 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Fine-tuning from a pretraining checkpoint loads every backbone weight
-(spec §3.2): shared table -> per-block tables, resized at another
+(docs/official.md §3.2): shared table -> per-block tables, resized at another
 resolution, nothing silently missing."""
 from unittest import TestCase
 
@@ -19,7 +19,7 @@ ARCH = dict(
 
 def official_pretrain_state_dict(grid: int = 4) -> dict:
     """Random tensors in the official pretraining layout
-    (official_state_dicts.md), tiny arch, patch 8."""
+    (docs/official.md Appendix A), tiny arch, patch 8."""
     g = torch.Generator().manual_seed(0)
 
     def r(*shape):
@@ -90,7 +90,7 @@ class TestFinetuneLoading(TestCase):
     def test_only_fc_norm_missing_at_same_size(self):
         model = finetune_backbone(32)
         result = self._load(model)
-        # spec §3.2.6: fc_norm is new; the mask token is not used.
+        # docs/official.md §3.2.6: fc_norm is new; the mask token is not used.
         self.assertEqual(sorted(result.missing_keys),
                          ['ln2.bias', 'ln2.weight'])
         self.assertEqual(result.unexpected_keys, ['mask_token'])

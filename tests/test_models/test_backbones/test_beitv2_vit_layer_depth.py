@@ -1,5 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Layer-wise lr decay of fine-tuning (spec §3.3) through mmpretrain's
+"""Layer-wise lr decay of fine-tuning (docs/official.md §3.3) through
+mmpretrain's
 ``LearningRateDecayOptimWrapperConstructor`` and the fine-tune config's
 paramwise settings."""
 from unittest import TestCase
@@ -71,7 +72,7 @@ class TestLayerDepth(TestCase):
         self.assertEqual(
             set(groups),
             {n for n, p in self.model.named_parameters() if p.requires_grad})
-        # scale = decay^(L+1-id) (spec §3.3)
+        # scale = decay^(L+1-id) (docs/official.md §3.3)
         self.assertAlmostEqual(groups['backbone.cls_token']['lr'],
                                LR * DECAY**(L + 1))
         self.assertAlmostEqual(

@@ -1,5 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""The scipy-free relative position table resize (spec §3.2.4) against
+"""The scipy-free relative position table resize (docs/official.md §3.2.4)
+against
 independent references of the geometric-sequence method."""
 from unittest import TestCase
 
@@ -60,7 +61,7 @@ class TestRelPosResize(TestCase):
                 _reference_geometric_coords(src, dst),
                 rtol=0,
                 atol=1e-12)
-        # the q of the 224 -> 512 segmentation resize (spec §4)
+        # the q of the 224 -> 512 segmentation resize (docs/official.md §4)
         self.assertAlmostEqual(geometric_ratio(27, 63), 1.13492, places=4)
 
     def test_matches_fitpack_bicubic_spline(self):

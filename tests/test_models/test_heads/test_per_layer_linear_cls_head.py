@@ -1,5 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Linear probing (spec §3.5): the frozen backbone never runs backward;
+"""Linear probing (docs/official.md §3.5): the frozen backbone never runs
+backward;
 the per-layer probe and its metric."""
 from unittest import TestCase
 

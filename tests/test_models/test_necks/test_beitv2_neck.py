@@ -85,7 +85,7 @@ def test_aggregation_sees_final_cls_and_early_patches():
 
 def test_official_init():
     """PyTorch default Linear init (non-zero uniform biases) + rescale by
-    sqrt(2 * (early_layers + i + 1)) (spec §2.2)."""
+    sqrt(2 * (early_layers + i + 1)) (docs/official.md §2.2)."""
     torch.manual_seed(0)
     raw = BEiTv2Neck(arch=ARCH, early_layers=3)
     torch.manual_seed(0)

@@ -45,7 +45,8 @@ def test_loss_keys_and_values():
     model = build().train()
     losses = model(images(), mode='loss')
     assert set(k for k in losses if 'loss' in k) == {'loss_rec', 'loss_commit'}
-    # Random init: cosine distance near 1 (spec §1.4: ~0.995 at the start).
+    # Random init: cosine distance near 1 (docs/official.md §1.4: ~0.995 at the
+    # start).
     assert 0.5 < losses['loss_rec'].item() < 1.5
     # Commitment = (2 - 2 cos) / D per token, D = 16 -> at most 4/16.
     assert 0 < losses['loss_commit'].item() < 4 / 16

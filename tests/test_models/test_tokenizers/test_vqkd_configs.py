@@ -27,7 +27,8 @@ def _count(model):
 def test_paper_config_parameter_count_and_recipe():
     # Tokens-only build: no CLIP download.
     cfg, model = _build(PAPER, teacher=None)
-    # spec §1.1: 108,829,216 learnable parameters for 3x768x12_clip.
+    # docs/official.md §1.1: 108,829,216 learnable parameters for
+    # 3x768x12_clip.
     assert _count(model) == 108_829_216
     assert _count(model.encoder) + _count(model.encoder_norm) == 85_789_440
     assert model.quantize.embedding.weight.shape == (8192, 32)

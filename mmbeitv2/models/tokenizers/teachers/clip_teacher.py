@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_vqkd.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/modeling_vqkd.py  #
+# noqa: E501
 from typing import Optional
 
 import torch
@@ -17,7 +19,8 @@ class CLIPTeacher(BaseTeacher):
 
     Target = ``ln_post(last-layer tokens)[:, 1:] @ visual.proj``, the
     projected patch tokens after the final LayerNorm, (B, 196, 512) for
-    ViT-B/16 at 224 (spec §1.2). Input re-normalised to CLIP mean/std.
+    ViT-B/16 at 224 (docs/official.md §1.2). Input re-normalised to CLIP
+    mean/std.
 
     Args:
         model_name (str): open_clip model name. Defaults to 'ViT-B-16'.

@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from https://github.com/microsoft/unilm/blob/master/beit2/vqkd_teacher/dino.py  # noqa: E501
+# Modified from
+# https://github.com/microsoft/unilm/blob/master/beit2/vqkd_teacher/dino.py  #
+# noqa: E501
 from typing import Optional, Sequence
 
 import torch
@@ -13,7 +15,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @MODELS.register_module()
 class TimmViTTeacher(BaseTeacher):
-    """Any timm ViT (DINO ViT-B/16 in the paper's variant, spec §1.2).
+    """Any timm ViT (DINO ViT-B/16 in the paper's variant, docs/official.md
+    §1.2).
 
     Target = ``norm(x)[:, prefix:]``, the final-normed patch tokens
     (``forward_features`` without the prefix tokens), (B, 196, 768).
