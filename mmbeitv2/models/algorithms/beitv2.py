@@ -35,9 +35,10 @@ class BEiTv2(BaseSelfSupervisor):
 
     Args:
         backbone (dict): ``BEiTv2ViT`` with ``with_mask_token=True``,
-            ``out_type='raw'``, ``final_norm=False`` and ``out_indices=
-            (early_layers - 1, num_layers - 1)``.
-        neck (dict): ``BEiTv2Neck``.
+            ``out_type='raw'`` and ``final_norm=False``. Its
+            ``out_indices`` follow from the neck's ``early_layers``
+            (``(early_layers - 1, last)``); if given they are checked.
+        neck (dict): ``BEiTv2Neck`` with ``early_layers``, the paper's l.
         head (dict): ``MIMHead``.
         target_generator (dict): The tokenizer, e.g. ``VQKDTokenizer``; it
             must have ``get_tokens(images01) -> (B, N) long`` for images in
@@ -64,6 +65,13 @@ class BEiTv2(BaseSelfSupervisor):
                  use_masked_only_last_blocks: bool = True,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        # The paper's layer l is stated once, in the neck (docs/official.md
+        # §2.2): the backbone returns block l's tokens and the last block's.
+        early_layers = neck.get('early_layers') if isinstance(neck, dict) \
+            else None
+        if isinstance(backbone, dict) and early_layers is not None and \
+                'out_indices' not in backbone:
+            backbone = dict(backbone, out_indices=(early_layers - 1, -1))
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -71,6 +79,7 @@ class BEiTv2(BaseSelfSupervisor):
             target_generator=target_generator,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
+        self._check_early_layers()
         self.target_generator.requires_grad_(False)
         self.target_generator.eval()
         # Why: the losses read only the masked positions of the last
@@ -82,6 +91,20 @@ class BEiTv2(BaseSelfSupervisor):
         # keys and values still see every token: same math, ~6% fewer
         # FLOPs per step at ViT-B/16 (docs/benchmark.md).
         self.use_masked_only_last_blocks = use_masked_only_last_blocks
+
+    def _check_early_layers(self) -> None:
+        """The backbone must return block ``early_layers`` (1-based) and its
+        last block, in that order: what the neck aggregates."""
+        early = getattr(self.neck, 'early_layers', None)
+        if early is None:
+            return
+        expected = [early - 1, self.backbone.num_layers - 1]
+        if list(self.backbone.out_indices) != expected:
+            raise ValueError(
+                f'BEiTv2: backbone.out_indices={self.backbone.out_indices} '
+                f'do not match neck.early_layers={early} (expected '
+                f'{expected}); set neck.early_layers only and leave '
+                'backbone.out_indices unset')
 
     def train(self, mode: bool = True) -> 'BEiTv2':
         """Set train mode, but keep the tokenizer in eval mode."""

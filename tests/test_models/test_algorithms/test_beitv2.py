@@ -253,3 +253,16 @@ def test_grid_mismatch_is_reported():
         ds.set_field(np.zeros((2, 2), bool), 'mask')
     with pytest.raises(ValueError, match='tokenizer grid'):
         model(**data, mode='loss')
+
+
+def test_early_layers_stated_once():
+    """The neck's ``early_layers`` sets the backbone's ``out_indices``;
+    a backbone that disagrees is refused in one line."""
+    cfg = tiny_cfg()
+    del cfg['backbone']['out_indices']
+    model = MODELS.build(cfg)
+    assert model.backbone.out_indices == [2, 3]  # block 3 (1-based), last
+    cfg = tiny_cfg()
+    cfg['neck']['early_layers'] = 2
+    with pytest.raises(ValueError, match='early_layers=2'):
+        MODELS.build(cfg)
