@@ -10,6 +10,7 @@ from torch import nn
 
 from mmbeitv2.registry import MODELS
 from .codebook_utils import codebook_stats
+from .vqkd_arch import arch_from_config, check_teacher_width
 from .vqkd_loading import load_tokenizer_checkpoint
 
 # Encoder/decoder: fine-tune-style ViT, abs pos-embed, no layer scale
@@ -77,6 +78,10 @@ class VQKDTokenizer(BaseModel):
             direction (docs/demo.md). Defaults to False.
         center_momentum (float): EMA momentum of ``target_mean``.
             Defaults to 0.99.
+        vqkd_config (str, optional): The VQ-KD config a trained tokenizer
+            was trained with: its model's encoder, decoder, quantizer and
+            decoder_out_dims replace the ones given here (swaps the frozen
+            tokenizer of a pretraining config). Defaults to None.
         data_preprocessor (dict, optional): Must give [0, 1] RGB.
             Defaults to None.
         init_cfg (dict, optional): Defaults to None.
@@ -90,10 +95,14 @@ class VQKDTokenizer(BaseModel):
                  teacher: Optional[dict] = None,
                  center_target: bool = False,
                  center_momentum: float = 0.99,
+                 vqkd_config: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if vqkd_config is not None:
+            encoder, decoder, quantizer, decoder_out_dims = arch_from_config(
+                vqkd_config, decoder_out_dims)
         self.encoder = MODELS.build({**VIT_DEFAULTS, **encoder})
         self.decoder = MODELS.build({**VIT_DEFAULTS, **decoder})
         enc_dims, dec_dims = self.encoder.embed_dims, self.decoder.embed_dims
@@ -108,6 +117,7 @@ class VQKDTokenizer(BaseModel):
         self._teacher: List[nn.Module] = []
         if teacher is not None:
             self._teacher.append(MODELS.build(teacher))
+            check_teacher_width(self.teacher, decoder_out_dims)
         self._range_checked = False
         self.center_target = center_target
         self.center_momentum = center_momentum
