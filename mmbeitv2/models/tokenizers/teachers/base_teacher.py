@@ -166,7 +166,8 @@ def weights_error(teacher: str, model: str, source: str, how: str,
         cause (BaseException): The library's error (its first line is kept).
     """
     lines = [ln for ln in str(cause).splitlines() if ln.strip()]
-    first = lines[0][:200] if lines else type(cause).__name__
+    first = lines[0] if lines else type(cause).__name__
+    first = first if len(first) <= 150 else first[:147] + '...'
     return UserInputError(
         f'{teacher}: cannot load the weights of {model} from {source} '
         f'({type(cause).__name__}: {first}); on a networked machine they '

@@ -139,7 +139,7 @@ class CLIPTeacher(BaseTeacher):
                 raise weights_error(
                     'CLIPTeacher', f'open_clip {model_name!r}',
                     repr(pretrained),
-                    f"give pretrained='/path/to/open_clip_pytorch_model.bin'"
+                    "give pretrained='/path/to/open_clip_pytorch_model.bin'"
                     ' (the weights of this model and tag, copied from a '
                     'hub cache)', e) from e
         set_model_preprocess_cfg(
@@ -203,4 +203,3 @@ class CLIPTeacher(BaseTeacher):
         if self.projection == 'proj':
             x = x @ v.proj  # (B, N, 512)
         return tokens_to_map(x, grid)
-
