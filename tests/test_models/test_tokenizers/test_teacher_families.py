@@ -302,3 +302,16 @@ def test_open_clip_weights_offline_error(monkeypatch, tmp_path):
         assert "pretrained='/path/to/" in msg
     with pytest.raises(UserInputError, match='unknown open_clip model'):
         CLIPTeacher('ViT-B-17', pretrained=None)
+
+
+def test_dinov2_registers_are_dropped():
+    from mmbeitv2.models.tokenizers import TimmViTTeacher
+    teacher = TimmViTTeacher(
+        'vit_small_patch14_reg4_dinov2', pretrained=False, input_size=28,
+        model_kwargs=dict(depth=1))
+    m = teacher.model
+    assert m.num_prefix_tokens == 5  # [CLS] + 4 registers
+    x = torch.rand(2, 3, 28, 28)
+    with torch.no_grad():
+        ref = m.forward_features((x - teacher.mean) / teacher.std)[:, 5:]
+    torch.testing.assert_close(teacher(x, (2, 2)), ref)  # (B, 4, 384)

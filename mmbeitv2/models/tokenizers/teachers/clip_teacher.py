@@ -44,7 +44,7 @@ class CLIPTeacher(BaseTeacher):
     - native ``VisionTransformer`` (``ViT-B-16``, ``ViT-L-14``): the tokens
       after ``ln_post``, [CLS] dropped; ``projection='proj'`` multiplies
       them by ``visual.proj`` (the paper's target: (B, 196, 512) for
-      ViT-B/16 at 224, spec §1.2).
+      ViT-B/16 at 224, docs/official.md §1.2).
     - timm trunk (``TimmModel``: ``ViT-B-16-SigLIP``, ``EVA02-B-16``): the
       trunk's final-normed tokens (``forward_features``) without its prefix
       tokens; ``projection='proj'`` applies the trunk's ``fc_norm`` and
@@ -151,6 +151,10 @@ class CLIPTeacher(BaseTeacher):
         the output width."""
         v = self.visual
         if not hasattr(v, 'trunk'):
+            if self.projection == 'proj' and v.proj is None:
+                raise UserInputError(
+                    f'CLIPTeacher: {self.model_name} has no image projection;'
+                    " use projection='none'")
             if self.projection == 'proj':
                 return v.proj.shape[1]
             return v.ln_post.normalized_shape[0]

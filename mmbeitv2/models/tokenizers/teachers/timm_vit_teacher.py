@@ -14,9 +14,9 @@ PROJECTIONS = ('none', 'proj')
 
 @MODELS.register_module()
 class TimmViTTeacher(BaseTeacher):
-    """Any timm ViT: DINO ViT-B/16 (the paper's variant, spec §1.2),
-    DINOv2 (``vit_base_patch14_dinov2``, with or without registers), EVA02,
-    timm's CLIP/SigLIP towers, ...
+    """Any timm ViT: DINO ViT-B/16 (the paper's variant,
+    docs/official.md §1.2), DINOv2 (``vit_base_patch14_dinov2``, with or
+    without registers), EVA02, timm's CLIP/SigLIP towers, ...
 
     Target = the final-normed patch tokens (``forward_features`` without
     the prefix tokens: [CLS] and registers), (B, 196, 768) for ViT-B/16 at
