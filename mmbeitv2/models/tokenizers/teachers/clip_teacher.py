@@ -205,5 +205,5 @@ class CLIPTeacher(BaseTeacher):
         x = v.transformer(x)
         x = v.ln_post(x)[:, 1:]  # (B, N, C)
         if self.projection == 'proj':
-            x = x @ v.proj  # (B, N, 512)
+            x = x @ v.proj  # (B, N, D): 512 for B/16, 768 for L/14
         return tokens_to_map(x, grid)
