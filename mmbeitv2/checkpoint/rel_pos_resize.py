@@ -1,7 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from
-# https://github.com/microsoft/unilm/blob/master/beit2/run_class_finetuning.py
-# # noqa: E501
+# Modified from https://github.com/microsoft/unilm/blob/master/beit2/run_class_finetuning.py  # noqa: E501
 """Scipy-free resize of a relative position bias table (docs/official.md
 §3.2.4).
 

@@ -56,9 +56,14 @@ model = dict(
     # file with
     # tools/model_converters/vqkd_unilm_to_mmbeitv2.py). Its path is the ONE
     # field `model.target_generator.init_cfg.checkpoint`, settable with
-    # --cfg-options. No teacher is built for tokens only.
+    # --cfg-options. No teacher is built for tokens only. Another tokenizer
+    # (configs/vqkd/: DINOv2, SigLIP, EVA02-CLIP, CLIP-L teachers): set
+    # `model.target_generator.vqkd_config` to the VQ-KD config it was
+    # trained with (its architecture replaces the one below) and the
+    # checkpoint to its weights.
     target_generator=dict(
         type='VQKDTokenizer',
+        vqkd_config=None,
         encoder=dict(arch='base', img_size=224, patch_size=16),
         decoder=dict(
             arch=dict(

@@ -1,7 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from
-# https://github.com/microsoft/unilm/blob/master/beit2/masking_generator.py  #
-# noqa: E501
+# Modified from https://github.com/microsoft/unilm/blob/master/beit2/masking_generator.py  # noqa: E501
 import math
 import random
 from typing import Optional, Sequence, Tuple, Union

@@ -1,7 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from
-# https://github.com/microsoft/unilm/blob/master/beit2/engine_for_pretraining.py
-# # noqa: E501
+# Modified from https://github.com/microsoft/unilm/blob/master/beit2/engine_for_pretraining.py  # noqa: E501
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch

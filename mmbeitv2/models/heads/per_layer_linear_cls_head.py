@@ -1,7 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from
-# https://github.com/microsoft/unilm/blob/master/beit/run_linear_eval.py  #
-# noqa: E501
+# Modified from https://github.com/microsoft/unilm/blob/master/beit/run_linear_eval.py  # noqa: E501
 from typing import List, Optional, Sequence, Tuple
 
 import torch

@@ -1,7 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from
-# https://github.com/microsoft/unilm/blob/master/beit2/modeling_pretrain.py  #
-# noqa: E501
+# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_pretrain.py  # noqa: E501
 from typing import Optional, Sequence, Tuple, Union
 
 import torch

@@ -1,7 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-# Modified from
-# https://github.com/microsoft/unilm/blob/master/beit2/modeling_vqkd.py  #
-# noqa: E501
+# Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_vqkd.py  # noqa: E501
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -9,10 +7,11 @@ from einops import rearrange
 from mmengine.model import BaseModel
 from torch import nn
 
-from mmbeitv2.registry import MODELS
-from .codebook_utils import codebook_stats
 from mmbeitv2.checkpoint import loads_pretrained
 from mmbeitv2.checkpoint.tokenizer_loading import load_tokenizer_checkpoint
+from mmbeitv2.registry import MODELS
+from .codebook_utils import codebook_stats
+from .vqkd_arch import arch_from_config, check_teacher_width
 
 # Encoder/decoder: fine-tune-style ViT, abs pos-embed, no layer scale
 # (docs/official.md §1.1).
@@ -82,6 +81,10 @@ class VQKDTokenizer(BaseModel):
             direction (docs/demo.md). Defaults to False.
         center_momentum (float): EMA momentum of ``target_mean``.
             Defaults to 0.99.
+        vqkd_config (str, optional): The VQ-KD config a trained tokenizer
+            was trained with: its model's encoder, decoder, quantizer and
+            decoder_out_dims replace the ones given here (swaps the frozen
+            tokenizer of a pretraining config). Defaults to None.
         data_preprocessor (dict, optional): Must give [0, 1] RGB.
             Defaults to None.
         init_cfg (dict, optional): Defaults to None.
@@ -95,10 +98,14 @@ class VQKDTokenizer(BaseModel):
                  teacher: Optional[dict] = None,
                  center_target: bool = False,
                  center_momentum: float = 0.99,
+                 vqkd_config: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if vqkd_config is not None:
+            encoder, decoder, quantizer, decoder_out_dims = arch_from_config(
+                vqkd_config, decoder_out_dims)
         self.encoder = MODELS.build({**VIT_DEFAULTS, **encoder})
         self.decoder = MODELS.build({**VIT_DEFAULTS, **decoder})
         enc_dims, dec_dims = self.encoder.embed_dims, self.decoder.embed_dims
@@ -113,6 +120,7 @@ class VQKDTokenizer(BaseModel):
         self._teacher: List[nn.Module] = []
         if teacher is not None:
             self._teacher.append(MODELS.build(teacher))
+            check_teacher_width(self.teacher, decoder_out_dims)
         self._range_checked = False
         self.center_target = center_target
         self.center_momentum = center_momentum

@@ -89,8 +89,11 @@ def test_timm_vit_teacher():
     x = torch.rand(2, 3, 32, 32)
     out = teacher(x, (2, 2))
     assert out.shape == (2, 4, 192)
-    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    # The model's own normalisation (timm pretrained_cfg: augreg's 0.5).
+    cfg = teacher.model.pretrained_cfg
+    assert cfg['mean'] == (0.5, 0.5, 0.5) == cfg['std']
+    mean = torch.tensor(cfg['mean']).view(1, 3, 1, 1)
+    std = torch.tensor(cfg['std']).view(1, 3, 1, 1)
     with torch.no_grad():
         ref = teacher.model.forward_features((x - mean) / std)[:, 1:]
     torch.testing.assert_close(out, ref)

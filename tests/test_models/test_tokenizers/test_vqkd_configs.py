@@ -67,3 +67,45 @@ def test_cifar_config_builds_offline():
     assert model.quantize.dead_code_threshold > 0
     assert cfg.model.teacher.type == 'EfficientNetLite0Teacher'
     assert cfg.val_evaluator.num_embed == 1024
+
+
+def test_pretraining_tokenizer_swaps_with_vqkd_config(tmp_path):
+    # The pretraining configs' target_generator takes a trained tokenizer's
+    # architecture from its VQ-KD config (one field); the paper configs
+    # keep their tokenizer (vqkd_config=None).
+    import torch
+    register_all_modules()
+    from mmbeitv2.registry import MODELS
+    pre = Config.fromfile(
+        osp.join(CFG_DIR, '..', 'beitv2',
+                 'beitv2_vit-base-p16_16xb128-coslr-300e_in1k.py'))
+    assert pre.model.target_generator.vqkd_config is None
+    assert pre.model.target_generator.decoder_out_dims == 512
+    # A DINOv2-teacher tokenizer config, shrunk for the test.
+    dinov2 = osp.abspath(osp.join(
+        CFG_DIR, 'vqkd_vit-base-p16_3x768x12-dinov2-b14_8xb64-100e_in1k.py'))
+    small = tmp_path / 'vqkd_small_dinov2.py'
+    small.write_text(
+        f'_base_ = {dinov2!r}\n'
+        'arch = dict(embed_dims=32, num_layers=1, num_heads=2, '
+        'feedforward_channels=64)\n'
+        'model = dict(encoder=dict(_delete_=True, arch=arch, img_size=32, '
+        'patch_size=8), '
+        'decoder=dict(arch=arch, img_size=4, in_channels=8), '
+        'quantizer=dict(num_embed=16, embed_dims=8))\n')
+    trained = MODELS.build(dict(Config.fromfile(str(small)).model,
+                                teacher=None))
+    trained.init_weights()
+    trained.quantize.embedding.initted.fill_(1)  # a trained codebook
+    path = str(tmp_path / 'tokenizer.pth')
+    torch.save(trained.state_dict(), path)
+    tg = dict(pre.model.target_generator, vqkd_config=str(small))
+    tg['init_cfg'] = dict(type='Pretrained', checkpoint=path)
+    tokenizer = MODELS.build(tg)
+    tokenizer.init_weights()  # strict load
+    assert tokenizer.decode_task_layer[-1].out_features == 768
+    assert tokenizer.num_patches == 16
+    x = torch.rand(2, 3, 32, 32)
+    assert torch.equal(tokenizer.get_tokens(x), trained.get_tokens(x))
+    with pytest.raises(Exception, match='vqkd_config .* not found'):
+        MODELS.build(dict(tg, vqkd_config=str(tmp_path / 'nope.py')))
