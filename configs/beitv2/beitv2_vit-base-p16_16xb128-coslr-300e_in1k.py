@@ -1,6 +1,5 @@
 # BEiT v2 ViT-B/16, 300 epochs on ImageNet-1k (docs/official.md §2.6): the
-# primitive
-# config of this folder. 16 GPUs x 128 = 2048 images per step.
+# primitive config of this folder. 16 GPUs x 128 = 2048 images per step.
 # Train:  bash tools/dist_train.sh THIS_CONFIG 16 --amp \
 #             --cfg-options model.target_generator.init_cfg.checkpoint=VQKD
 _base_ = [

@@ -1,10 +1,9 @@
 # CIFAR-10 benchmark stage 6 (tools/run_demo.py --preset cifar): a short
-# end-to-end fine-tune of the pretrained 4x128 ViT. The ViT-B fine-tune
-# recipe (docs/official.md §3.1-§3.4: per-block rel-pos tables copied from the
-# shared
+# end-to-end fine-tune of the pretrained 4x128 ViT. The ViT-B fine-tune recipe
+# (docs/official.md §3.1-§3.4: per-block rel-pos tables copied from the shared
 # one, mean-pooled patch tokens + fresh LayerNorm, AdamW 5e-4, layer decay
-# 0.65, label smoothing 0.1) at 32 px for 2 epochs; Mixup/CutMix are off,
-# they need far more epochs than this budget has.
+# 0.65, label smoothing 0.1) at 32 px for 2 epochs; Mixup/CutMix are off, they
+# need far more epochs than this budget has.
 _base_ = [
     '../beitv2/benchmarks/'
     'vit-base-p16_beitv2-300e-pre_8xb128-coslr-100e_in1k.py'

@@ -11,16 +11,15 @@ _base_ = [
 ]
 
 data_root = 'data/shapes10/'
-# The architecture of beitv2_demo_shapes10.py (its CIFAR-10 base), probed
-# with the BEiT v1 per-layer protocol (docs/official.md §3.5; BEiT v2 ships no
-# probe
+# The architecture of beitv2_demo_shapes10.py (its CIFAR-10 base), probed with
+# the BEiT v1 per-layer protocol (docs/official.md §3.5; BEiT v2 ships no probe
 # code): for every block output, [CLS ; mean of the patch tokens] -> an
-# affine-free BatchNorm -> its own linear layer; ``accuracy/top1`` is the
-# last block, ``per_layer/best_top1`` the best block. Short runs leave the
-# last block's [CLS] (trained only through the aggregation head) weaker
-# than the blocks below it; the per-layer probe shows where the
-# pretrained features are, and the random-init reference gets the same
-# protocol (run_demo.py runs both with this config).
+# affine-free BatchNorm -> its own linear layer; ``accuracy/top1`` is the last
+# block, ``per_layer/best_top1`` the best block. Short runs leave the last
+# block's [CLS] (trained only through the aggregation head) weaker than the
+# blocks below it; the per-layer probe shows where the pretrained features are,
+# and the random-init reference gets the same protocol (run_demo.py runs both
+# with this config).
 num_layers = 4
 model = dict(
     backbone=dict(

@@ -1,6 +1,5 @@
 # The paper's VQ-KD recipe (docs/official.md §1.6): 8 GPUs x 64, 100 epochs,
-# AdamW
-# (0.9, 0.99), lr 5e-5 per 128 images, wd 1e-4, 10 warmup epochs, cosine
+# AdamW (0.9, 0.99), lr 5e-5 per 128 images, wd 1e-4, 10 warmup epochs, cosine
 # to 1e-5, no grad clipping.
 _base_ = [
     '../_base_/models/vqkd_vit-base-p16.py',
@@ -16,8 +15,7 @@ optim_wrapper = dict(
         type='AdamW', lr=5e-5 * 512 / 128, betas=(0.9, 0.99), eps=1e-8,
         weight_decay=1e-4),
     # No decay on biases, 1-D params, cls_token and pos_embed (docs/official.md
-    # §1.6);
-    # the codebook is a buffer and never reaches the optimizer.
+    # §1.6); the codebook is a buffer and never reaches the optimizer.
     paramwise_cfg=dict(
         bias_decay_mult=0.,
         norm_decay_mult=0.,

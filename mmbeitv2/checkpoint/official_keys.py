@@ -87,8 +87,7 @@ def convert_beitv2_finetune_key(key: str,
     """One official fine-tuning key -> its mmbeitv2 classifier key.
 
     ``fc_norm`` (norm of the mean patch token, docs/official.md §3.1) becomes
-    the
-    backbone's ``ln2`` (``out_type='avg_featmap'``), ``norm`` (only with
+    the backbone's ``ln2`` (``out_type='avg_featmap'``), ``norm`` (only with
     ``--use_cls``) the backbone's final ``ln1``, and ``head`` the linear
     classifier under ``head_prefix``.
 

@@ -1,7 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """State-dict preparation of ``BEiTv2ViT``: what the official
-``run_class_finetuning.py`` does to a pretraining checkpoint
-(docs/official.md §3.2)."""
+``run_class_finetuning.py`` does to a pretraining checkpoint (docs/official.md
+§3.2)."""
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
@@ -13,8 +13,8 @@ SHARED_TABLE = 'rel_pos_bias.relative_position_bias_table'
 
 def _expand_shared_table(module, state_dict: dict, prefix: str) -> None:
     """Shared -> per-block tables (docs/official.md §3.2.3): copy the one
-    pretraining
-    table into every block that has its own, then drop the shared key."""
+    pretraining table into every block that has its own, then drop the shared
+    key."""
     key = prefix + SHARED_TABLE
     per_layer = module.layers[0].attn.relative_position_bias_table
     if key not in state_dict or per_layer is None:

@@ -8,12 +8,11 @@ from mmengine.logging import print_log
 def configure_amp(cfg: Config) -> Config:
     """Switch ``cfg.optim_wrapper`` to mixed precision, where it can run.
 
-    On CUDA: ``AmpOptimWrapper`` with bf16 autocast when the GPU supports
-    bf16 (no loss scaling needed), else fp16 with a dynamic loss scale. On a
-    machine without CUDA mmengine's ``AmpOptimWrapper`` raises
-    (docs/stack_notes.md #7), and CPU bf16 autocast is no faster on CPUs
-    without bf16
-    instructions, so training stays fp32 and one line says so.
+    On CUDA: ``AmpOptimWrapper`` with bf16 autocast when the GPU supports bf16
+    (no loss scaling needed), else fp16 with a dynamic loss scale. On a machine
+    without CUDA mmengine's ``AmpOptimWrapper`` raises (docs/stack_notes.md
+    #7), and CPU bf16 autocast is no faster on CPUs without bf16 instructions,
+    so training stays fp32 and one line says so.
 
     Args:
         cfg (Config): The config; modified in place.

@@ -4,9 +4,8 @@
 torch >= 2.6 loads with ``weights_only=True``: only tensors, containers and
 allow-listed globals are unpickled. Every checkpoint mmengine saves also holds
 a few objects outside torch's default list (docs/stack_notes.md #2,
-mmengine#1655),
-so resume, ``load_from`` and ``tools/test.py`` fail. The list below was found
-by saving real mmengine 0.10.7 checkpoints and running
+mmengine#1655), so resume, ``load_from`` and ``tools/test.py`` fail. The list
+below was found by saving real mmengine 0.10.7 checkpoints and running
 ``torch.serialization.get_unsafe_globals_in_checkpoint`` on them:
 
 - ``mmengine.logging.HistoryBuffer`` (the message hub's scalars);

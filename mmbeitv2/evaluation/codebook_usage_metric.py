@@ -13,13 +13,12 @@ class CodebookUsageMetric(BaseMetric):
     """Codebook usage of a tokenizer over a whole validation split.
 
     As the official ``--calculate_codebook_usage`` (docs/official.md §1.5): the
-    token ids
-    of every image (``predict`` outputs of :class:`VQKDTokenizer`) are
-    gathered across ranks and counted over the K codes. Reports ``usage``
-    (% of codes hit at least once), ``perplexity`` (exp of the entropy of
-    the code histogram), ``unused`` (codes never hit), ``num_codes`` (K,
-    since a usage figure means nothing without it) and, when the outputs
-    carry it, ``rec_cos_distance`` (mean 1 - cos to the teacher).
+    token ids of every image (``predict`` outputs of :class:`VQKDTokenizer`)
+    are gathered across ranks and counted over the K codes. Reports ``usage``
+    (% of codes hit at least once), ``perplexity`` (exp of the entropy of the
+    code histogram), ``unused`` (codes never hit), ``num_codes`` (K, since a
+    usage figure means nothing without it) and, when the outputs carry it,
+    ``rec_cos_distance`` (mean 1 - cos to the teacher).
 
     Args:
         num_embed (int): Codebook size K. Defaults to 8192.

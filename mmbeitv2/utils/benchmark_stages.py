@@ -24,8 +24,7 @@ __all__ = [
 
 # The paper's tokenizer ("the base tokenizer"): ViT-B/16 encoder, 8192x32
 # codebook, 3-layer decoder (docs/official.md §1.1), whatever the student arch
-# is.
-# Tests override these (tiny archs) through ``opts``.
+# is. Tests override these (tiny archs) through ``opts``.
 DEFAULT_OPTS = dict(
     sdpa=True,  # fused attention in mmbeitv2
     with_cp=False,  # gradient checkpointing in mmbeitv2

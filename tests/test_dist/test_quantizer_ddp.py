@@ -70,8 +70,8 @@ def test_codebook_synced_across_ranks(tmp_path):
     r0 = r0[0]
     # EMA statistics count both ranks' tokens.
     assert r0['cluster_size'].sum() > 0
-    # Equal to one process updating on the concatenated batches from the
-    # same post-init codebook (bins/embed_sum are SUM-reduced, docs/official.md
+    # Equal to one process updating on the concatenated batches from the same
+    # post-init codebook (bins/embed_sum are SUM-reduced, docs/official.md
     # §1.3.3).
     from mmbeitv2.models.tokenizers import NormEMAVectorQuantizer
     ref = NormEMAVectorQuantizer(num_embed=K, embed_dims=D)

@@ -1,11 +1,10 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Fine-tuning parity with the official BEiT v2 code
-(tests/data/official/README.md,
-``finetune_tiny.pth``): the official pretraining checkpoint, converted and
-loaded the way users load it (``init_cfg=dict(type='Pretrained',
-prefix='backbone.')`` in the ImageNet fine-tune config), gives the official
-pooled features at 32 px and, after the 7x7 -> 11x11 table resize, at 48 px.
-"""
+(tests/data/official/README.md, ``finetune_tiny.pth``): the official
+pretraining checkpoint, converted and loaded the way users load it
+(``init_cfg=dict(type='Pretrained', prefix='backbone.')`` in the ImageNet
+fine-tune config), gives the official pooled features at 32 px and, after the
+7x7 -> 11x11 table resize, at 48 px. """
 import os.path as osp
 
 import pytest

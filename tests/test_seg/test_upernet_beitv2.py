@@ -1,7 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""UperNet + BEiTv2ViT through mmsegmentation 1.x on CPU (docs/official.md
-§4): the
-mmcv.ops stand-in, the scoped type lookup, forward/backward, slide
+"""UperNet + BEiTv2ViT through mmsegmentation 1.x on CPU (docs/official.md §4):
+the mmcv.ops stand-in, the scoped type lookup, forward/backward, slide
 inference and layer decay, with the ADE20K config at tiny shapes."""
 import os.path as osp
 from unittest import TestCase

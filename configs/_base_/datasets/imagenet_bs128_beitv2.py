@@ -1,7 +1,6 @@
 # BEiT v2 pretraining data (docs/official.md §2.4-§2.5): one crop / flip /
-# colour jitter
-# shared by the model view (224, bicubic) and the tokenizer view (224,
-# bicubic); a block-wise mask of 75 of the 14x14 patches per image.
+# colour jitter shared by the model view (224, bicubic) and the tokenizer view
+# (224, bicubic); a block-wise mask of 75 of the 14x14 patches per image.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 

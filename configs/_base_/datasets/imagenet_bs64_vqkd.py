@@ -1,6 +1,6 @@
 # VQ-KD data (docs/official.md §1.6): RandomResizedCrop(224, (0.08, 1),
-# bicubic) + flip,
-# no colour jitter, no mean/std (the data preprocessor gives [0, 1]).
+# bicubic) + flip, no colour jitter, no mean/std (the data preprocessor gives
+# [0, 1]).
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 

@@ -1,7 +1,6 @@
 # BEiT v2 ViT-B/16 masked image modeling with patch aggregation
 # (docs/official.md §2.1-§2.3). Values that must agree are declared once here;
-# child
-# configs override the dict fields (a top-level variable is substituted
+# child configs override the dict fields (a top-level variable is substituted
 # while this file is parsed, so redefining it in a child changes nothing).
 embed_dims = 768  # ViT-B width
 num_embed = 8192  # VQ-KD codebook size (docs/official.md §1.1)
@@ -12,8 +11,7 @@ layer_scale_init_value = 0.1  # --layer_scale_init_value, base (1e-5 large)
 model = dict(
     type='BEiTv2',
     # Two views of one crop (docs/official.md §2.5): the model view with
-    # ImageNet
-    # mean/std; the tokenizer view in [0, 1] (the tokenizer maps it to
+    # ImageNet mean/std; the tokenizer view in [0, 1] (the tokenizer maps it to
     # [-1, 1] itself, docs/official.md §1.2). Both are converted BGR -> RGB.
     data_preprocessor=dict(
         type='TwoNormDataPreprocessor',
@@ -53,9 +51,8 @@ model = dict(
     use_masked_only_last_blocks=True,
     # The frozen paper tokenizer vqkd_encoder_base_decoder_3x768x12_clip
     # (docs/official.md §1.1, §1.7), in mmbeitv2 keys (convert the official
-    # file with
-    # tools/model_converters/vqkd_unilm_to_mmbeitv2.py). Its path is the ONE
-    # field `model.target_generator.init_cfg.checkpoint`, settable with
+    # file with tools/model_converters/vqkd_unilm_to_mmbeitv2.py). Its path is
+    # the ONE field `model.target_generator.init_cfg.checkpoint`, settable with
     # --cfg-options. No teacher is built for tokens only. Another tokenizer
     # (configs/vqkd/: DINOv2, SigLIP, EVA02-CLIP, CLIP-L teachers): set
     # `model.target_generator.vqkd_config` to the VQ-KD config it was

@@ -1,6 +1,6 @@
 # VQ-KD tokenizer, paper model (docs/official.md §1.1): ViT-B/16 encoder,
-# 3-layer
-# decoder, 8192 x 32 codebook, CLIP ViT-B/16 teacher (projected patch tokens).
+# 3-layer decoder, 8192 x 32 codebook, CLIP ViT-B/16 teacher (projected patch
+# tokens).
 num_embed = 8192  # codebook size K (paper)
 codebook_dims = 32  # code dimension D (paper)
 embed_dims = 768  # ViT-B width

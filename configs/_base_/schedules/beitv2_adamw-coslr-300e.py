@@ -1,20 +1,17 @@
 # BEiT v2 pretraining schedule (docs/official.md §2.6, PRETRAINING.md):
-# absolute lr
-# 1.5e-3 for a total batch of 2048 (not scaled by batch size), AdamW betas
-# (0.9, 0.98) for 300 epochs, wd 0.05, clip 3.0, 10 warmup epochs from ~0,
-# then per-iteration cosine to 1e-5.
+# absolute lr 1.5e-3 for a total batch of 2048 (not scaled by batch size),
+# AdamW betas (0.9, 0.98) for 300 epochs, wd 0.05, clip 3.0, 10 warmup epochs
+# from ~0, then per-iteration cosine to 1e-5.
 #
-# Optimizer groups: mmpretrain's LearningRateDecayOptimWrapperConstructor
-# with layer_decay_rate=1.0 (every lr scale is 1: no layer decay in
-# pretraining). It skips parameters without grad, so the frozen tokenizer
-# is not in the optimizer. No weight decay on ndim <= 1 parameters (LN,
-# biases, q/v biases, layer scales), biases, pos_embed and cls_token;
-# mask_token, the shared rel-pos table and the MIM head ARE decayed
-# (docs/official.md §6.11).
+# Optimizer groups: mmpretrain's LearningRateDecayOptimWrapperConstructor with
+# layer_decay_rate=1.0 (every lr scale is 1: no layer decay in pretraining). It
+# skips parameters without grad, so the frozen tokenizer is not in the
+# optimizer. No weight decay on ndim <= 1 parameters (LN, biases, q/v biases,
+# layer scales), biases, pos_embed and cls_token; mask_token, the shared
+# rel-pos table and the MIM head ARE decayed (docs/official.md §6.11).
 #
-# Mixed precision: OptimWrapper (fp32) here because AmpOptimWrapper needs
-# CUDA (docs/stack_notes.md #7); `tools/train.py --amp` switches to
-# AmpOptimWrapper
+# Mixed precision: OptimWrapper (fp32) here because AmpOptimWrapper needs CUDA
+# (docs/stack_notes.md #7); `tools/train.py --amp` switches to AmpOptimWrapper
 # (bf16 where supported, else fp16 + dynamic loss scale, as the official
 # torch.cuda.amp + GradScaler).
 optim_wrapper = dict(
@@ -37,8 +34,8 @@ optim_wrapper = dict(
         }))
 
 # Official warmup is linear from 0 (docs/official.md §6.10); mmengine's
-# LinearLR would
-# divide by zero at start_factor=0, so start at 1e-6 of the peak.
+# LinearLR would divide by zero at start_factor=0, so start at 1e-6 of the
+# peak.
 param_scheduler = [
     dict(
         type='LinearLR',

@@ -1,7 +1,7 @@
 # UperNet on ADE20K with a BEiT v2 ViT-B/16 backbone (docs/official.md §4;
-# paper 53.1
-# mIoU single-scale). mmsegmentation 1.x; mmseg's own BEiT backbone cannot
-# load v2 checkpoints (docs/stack_notes.md #4), so the backbone is mmbeitv2's.
+# paper 53.1 mIoU single-scale). mmsegmentation 1.x; mmseg's own BEiT backbone
+# cannot load v2 checkpoints (docs/stack_notes.md #4), so the backbone is
+# mmbeitv2's.
 _base_ = [
     'mmseg::_base_/models/upernet_beit.py',
     'mmseg::_base_/datasets/ade20k.py',
@@ -9,8 +9,8 @@ _base_ = [
     'mmseg::_base_/schedules/schedule_160k.py',
 ]
 default_scope = 'mmseg'
-# mmbeitv2.seg first: it installs the mmcv.ops stand-in that mmseg needs
-# with mmcv-lite (docs/stack_notes.md #1).
+# mmbeitv2.seg first: it installs the mmcv.ops stand-in that mmseg needs with
+# mmcv-lite (docs/stack_notes.md #1).
 custom_imports = dict(
     imports=['mmbeitv2.seg', 'mmbeitv2.models'], allow_failed_imports=False)
 
@@ -75,9 +75,8 @@ param_scheduler = [
         by_epoch=False)
 ]
 # 8 GPUs x 2 images = 16 (docs/official.md §4); batch >= 2 per device (BN in
-# PPM)
-# mmseg batches lists of samples (test images differ in size); tools/train.py
-# defaults to default_collate (mmpretrain's), so say it here.
+# PPM) mmseg batches lists of samples (test images differ in size);
+# tools/train.py defaults to default_collate (mmpretrain's), so say it here.
 train_dataloader = dict(
     batch_size=2, collate_fn=dict(type='pseudo_collate'))
 val_dataloader = dict(batch_size=1, collate_fn=dict(type='pseudo_collate'))

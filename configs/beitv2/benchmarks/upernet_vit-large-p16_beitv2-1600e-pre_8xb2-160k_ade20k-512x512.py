@@ -1,8 +1,7 @@
 # UperNet on ADE20K with a BEiT v2 ViT-L/16 backbone (docs/official.md §4;
-# paper 56.7
-# mIoU): features of blocks [7, 11, 15, 23], channels 1024, drop path 0.2,
-# layer scale init 1e-6 (overwritten by the checkpoint), lr 4e-5, layer
-# decay 0.9.
+# paper 56.7 mIoU): features of blocks [7, 11, 15, 23], channels 1024, drop
+# path 0.2, layer scale init 1e-6 (overwritten by the checkpoint), lr 4e-5,
+# layer decay 0.9.
 _base_ = './upernet_vit-base-p16_beitv2-1600e-pre_8xb2-160k_ade20k-512x512.py'
 
 embed_dims = 1024

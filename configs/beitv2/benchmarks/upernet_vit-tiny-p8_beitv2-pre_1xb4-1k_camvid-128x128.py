@@ -34,9 +34,9 @@ model = dict(
         drop_path_rate=0.1,
         # random init unless --cfg-options model.backbone.init_cfg=...
         init_cfg=None),
-    # patch 8: rescales [2, 1, 0.5, 0.25] give the strides 4/8/16/32 that
-    # [4, 2, 1, 0.5] give for patch 16 (docs/official.md §4), at a quarter of
-    # the cost
+    # patch 8: rescales [2, 1, 0.5, 0.25] give the strides 4/8/16/32 that [4,
+    # 2, 1, 0.5] give for patch 16 (docs/official.md §4), at a quarter of the
+    # cost
     neck=dict(embed_dim=embed_dims, rescales=[2, 1, 0.5, 0.25]),
     # channels D/2 (the paper's UPerHead uses D) to keep the CPU run short
     decode_head=dict(

@@ -1,6 +1,5 @@
 # ImageNet-21k -> 1k fine-tuning of BEiT v2 ViT-B/16 (docs/official.md §3.4;
-# paper
-# 86.5 top-1): lr 5e-5, 30 epochs, warmup 20, layer decay 0.75, drop path
+# paper 86.5 top-1): lr 5e-5, 30 epochs, warmup 20, layer decay 0.75, drop path
 # 0.1, no mixup/cutmix, label smoothing 0.1. Load the in21k checkpoint with
 # --cfg-options model.backbone.init_cfg.checkpoint=PATH (the prefix
 # 'backbone.' keeps fc_norm = backbone.ln2 and drops the 21k head).

@@ -1,7 +1,6 @@
 # Intermediate ImageNet-21k fine-tuning of BEiT v2 ViT-B/16 (docs/official.md
-# §3.4):
-# 21,841 classes, lr 6e-4, 90 epochs, warmup 20, layer decay 0.75,
-# drop path 0.1, batch 32 GPUs x 128 = 4096, mixup/cutmix, no evaluation.
+# §3.4): 21,841 classes, lr 6e-4, 90 epochs, warmup 20, layer decay 0.75, drop
+# path 0.1, batch 32 GPUs x 128 = 4096, mixup/cutmix, no evaluation.
 _base_ = './vit-base-p16_beitv2-1600e-pre_8xb128-coslr-100e_in1k.py'
 
 model = dict(

@@ -1,7 +1,6 @@
 # BEiT v2 ViT-B/16 ImageNet-1k fine-tuning from 1600-epoch pretraining
 # (docs/official.md §3.1-§3.4; paper 85.5 top-1). The primitive of every
-# fine-tune
-# config.
+# fine-tune config.
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
     'mmpretrain::_base_/default_runtime.py',
@@ -47,8 +46,7 @@ model = dict(
         loss=dict(
             type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
         # official trunc_normal(.02) then x0.001 (docs/official.md §3.1) = N(0,
-        # 2e-5)
-        # (the +-2 truncation is irrelevant at this scale)
+        # 2e-5) (the +-2 truncation is irrelevant at this scale)
         init_cfg=dict(type='TruncNormal', layer='Linear', std=2e-5)),
     # timm Mixup(mixup 0.8, cutmix 1.0, switch_prob 0.5): one of the two
     # per batch, each with probability 0.5 (docs/official.md §3.4)

@@ -1,6 +1,5 @@
 # ImageNet-21k -> 1k fine-tuning of BEiT v2 ViT-L/16 (docs/official.md §3.4;
-# paper
-# 88.4 top-1): lr 7e-5, 20 epochs, warmup 5, layer decay 0.8, drop path
+# paper 88.4 top-1): lr 7e-5, 20 epochs, warmup 5, layer decay 0.8, drop path
 # 0.25, batch 8 GPUs x 64 x 2 accumulation steps.
 _base_ = './vit-base-p16_beitv2-1600e-pre-in21k-ft_8xb128-coslr-30e_in1k.py'
 

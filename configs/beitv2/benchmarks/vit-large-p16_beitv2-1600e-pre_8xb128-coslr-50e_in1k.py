@@ -1,7 +1,6 @@
 # BEiT v2 ViT-L/16 fine-tuning from 1600-epoch pretraining (docs/official.md
-# §3.4;
-# paper 87.3 top-1): lr 2e-4, 50 epochs, warmup 5, layer decay 0.8,
-# drop path 0.2.
+# §3.4; paper 87.3 top-1): lr 2e-4, 50 epochs, warmup 5, layer decay 0.8, drop
+# path 0.2.
 _base_ = './vit-base-p16_beitv2-1600e-pre_8xb128-coslr-100e_in1k.py'
 
 model = dict(

@@ -13,13 +13,11 @@ class NonFiniteLossHook(Hook):
     """Stop training at the first NaN/Inf loss, keeping the last good
     checkpoint.
 
-    It reads the losses ``RuntimeInfoHook`` (priority VERY_HIGH) already
-    copied to the host for logging (``message_hub`` scalars ``train/<key>``),
-    so it adds no device synchronisation. It
-    runs at priority ABOVE_NORMAL, before ``CheckpointHook`` (VERY_LOW), so a
-    step with a non-finite loss is never saved. The tools add it to every
-    config that does not list it.
-    """
+    It reads the losses ``RuntimeInfoHook`` (priority VERY_HIGH) already copied
+    to the host for logging (``message_hub`` scalars ``train/<key>``), so it
+    adds no device synchronisation. It runs at priority ABOVE_NORMAL, before
+    ``CheckpointHook`` (VERY_LOW), so a step with a non-finite loss is never
+    saved. The tools add it to every config that does not list it. """
 
     priority = 'ABOVE_NORMAL'
 

@@ -22,14 +22,13 @@ class BEiTv2(BaseSelfSupervisor):
     ``mask -> backbone -> neck -> head``, targets from ``target_generator``.
 
     The tokenizer is frozen explicitly (docs/official.md §1.7,
-    docs/stack_notes.md #5): its
-    parameters get ``requires_grad=False``, :meth:`train` keeps it in eval
-    mode, and its tokens are computed under ``torch.no_grad()``, in fp32
-    even under autocast (``--amp``). Pair the
-    model with an optimizer constructor that skips parameters without grad
-    (the configs use mmpretrain's ``LearningRateDecayOptimWrapperConstructor``
-    with ``layer_decay_rate=1.0``) so it is not in the optimizer, and DDP
-    needs no ``find_unused_parameters``.
+    docs/stack_notes.md #5): its parameters get ``requires_grad=False``,
+    :meth:`train` keeps it in eval mode, and its tokens are computed under
+    ``torch.no_grad()``, in fp32 even under autocast (``--amp``). Pair the
+    model with an optimizer constructor that skips parameters without grad (the
+    configs use mmpretrain's ``LearningRateDecayOptimWrapperConstructor`` with
+    ``layer_decay_rate=1.0``) so it is not in the optimizer, and DDP needs no
+    ``find_unused_parameters``.
 
     Args:
         backbone (dict): ``BEiTv2ViT`` with ``with_mask_token=True``,
@@ -80,14 +79,13 @@ class BEiTv2(BaseSelfSupervisor):
         self._check_early_layers()
         self.target_generator.requires_grad_(False)
         self.target_generator.eval()
-        # Why: the losses read only the masked positions of the last
-        # student block (final branch), of the last neck block (aggregation
-        # branch) and of the tokenizer (targets), plus the final [CLS] that
-        # the neck aggregates (docs/official.md §2.2-§2.3). So those three last
-        # blocks
-        # need queries for [CLS] + the M masked tokens only (75 of 196);
-        # keys and values still see every token: same math, ~6% fewer
-        # FLOPs per step at ViT-B/16 (docs/benchmark.md).
+        # Why: the losses read only the masked positions of the last student
+        # block (final branch), of the last neck block (aggregation branch) and
+        # of the tokenizer (targets), plus the final [CLS] that the neck
+        # aggregates (docs/official.md §2.2-§2.3). So those three last blocks
+        # need queries for [CLS] + the M masked tokens only (75 of 196); keys
+        # and values still see every token: same math, ~6% fewer FLOPs per step
+        # at ViT-B/16 (docs/benchmark.md).
         self.use_masked_only_last_blocks = use_masked_only_last_blocks
 
     def _check_early_layers(self) -> None:
@@ -158,8 +156,8 @@ class BEiTv2(BaseSelfSupervisor):
             tuple: final and aggregated normed patch tokens, each (B, N, C),
             or (B, M, C) with ``query_index``.
         """
-        # One shared bias for all blocks, the neck's included (docs/official.md
-        # §2.1).
+        # One shared bias for all blocks, the neck's included
+        # (docs/official.md §2.1).
         rel_pos_bias = self.backbone.shared_rel_pos_bias()
         # early (B, 1+N, C), final (B, 1+N, C) or (B, 1+M, C)
         early, final = self.backbone(images, mask, rel_pos_bias, query_index)

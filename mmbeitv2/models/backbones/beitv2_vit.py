@@ -35,15 +35,14 @@ class BEiTv2ViT(BaseModule):
     """The ViT of BEiT v2, for pretraining, fine-tuning and segmentation.
 
     One class covers the three official variants (docs/official.md §2.1, §3.1,
-    §4):
-    pretraining (one shared zero-init relative position bias, mask token,
+    §4): pretraining (one shared zero-init relative position bias, mask token,
     layer scale), fine-tuning/segmentation (per-block tables) and the VQ-KD
     encoder (absolute position embedding, no layer scale). Parameter names
     follow mmpretrain's ``BEiTViT``/``BEiTPretrainViT`` (``layers.i``,
     ``patch_embed.projection``, ``ln1`` final norm, ``ln2`` pooled norm), so
     weights move between mmbeitv2, mmpretrain and mmsegmentation. It differs
-    from them in the fused attention path, the official initialisations
-    and a scipy-free relative-position resize when loading.
+    from them in the fused attention path, the official initialisations and a
+    scipy-free relative-position resize when loading.
 
     Args:
         arch (str | dict): ``'small'``, ``'base'``, ``'large'`` or a dict with
@@ -176,8 +175,7 @@ class BEiTv2ViT(BaseModule):
 
     def init_weights(self) -> None:
         """The official init (docs/official.md §2.1, §6.1, §6.2), unless a
-        checkpoint is
-        given through ``init_cfg``."""
+        checkpoint is given through ``init_cfg``."""
         super().init_weights()
         if loads_pretrained(self.init_cfg):
             return
@@ -286,9 +284,8 @@ class BEiTv2ViT(BaseModule):
     def get_layer_depth(self, param_name: str,
                         prefix: str = '') -> Tuple[int, int]:
         """Layer id for layer-wise lr decay (docs/official.md §3.3, §6.13):
-        embeddings 0,
-        ``layers.j`` j+1, everything else (shared table, norms, head)
-        num_layers+1. Used by mmpretrain's
+        embeddings 0, ``layers.j`` j+1, everything else (shared table, norms,
+        head) num_layers+1. Used by mmpretrain's
         ``LearningRateDecayOptimWrapperConstructor``."""
         num_layers = self.num_layers + 2
         if not param_name.startswith(prefix):

@@ -28,11 +28,10 @@ class MIMHead(BaseModule):
     a collapsed tokenizer.
 
     This class shadows mmpretrain's ``MIMHead`` (a generic head around a
-    pixel/feature loss module) inside the ``mmbeitv2`` scope; it is closer
-    to mmpretrain's ``BEiTV2Head`` (same ``cls_head`` name) but gathers
-    before the linear layer, logs accuracies, and uses the official
-    pretraining init (N(0, .02) truncated at +-1 sigma, bias 0,
-    docs/official.md §2.1).
+    pixel/feature loss module) inside the ``mmbeitv2`` scope; it is closer to
+    mmpretrain's ``BEiTV2Head`` (same ``cls_head`` name) but gathers before the
+    linear layer, logs accuracies, and uses the official pretraining init (N(0,
+    .02) truncated at +-1 sigma, bias 0, docs/official.md §2.1).
 
     Args:
         embed_dims (int): Feature width C. Defaults to 768.

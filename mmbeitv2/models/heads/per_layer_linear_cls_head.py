@@ -15,16 +15,15 @@ class PerLayerLinearClsHead(ClsHead):
     """One linear classifier per backbone block: the per-layer linear probe.
 
     BEiT v2 ships no linear-probe code (docs/official.md §3.5); this follows
-    the BEiT
-    v1 protocol (``beit/run_linear_eval.py``): for every block output of a
-    frozen backbone (``out_type='raw'``) a feature (``'cls_mean'`` =
+    the BEiT v1 protocol (``beit/run_linear_eval.py``): for every block output
+    of a frozen backbone (``out_type='raw'``) a feature (``'cls_mean'`` =
     ``[x[:, 0]; mean(x[:, 1:])]``, ``'cls'`` or ``'mean'``), an optional
     affine-free BatchNorm, and its own ``Linear`` (N(0, 0.01), bias 0). The
     training loss is the sum of the per-layer losses; the probes do not
     interact because each sees a detached feature of a frozen model.
-    ``predict`` gives the scores of ``eval_index`` as ``pred_score`` and
-    every layer's in ``layer_scores`` (read by ``PerLayerAccuracy``, which
-    reports each layer and the best one).
+    ``predict`` gives the scores of ``eval_index`` as ``pred_score`` and every
+    layer's in ``layer_scores`` (read by ``PerLayerAccuracy``, which reports
+    each layer and the best one).
 
     Args:
         num_classes (int): Number of classes.

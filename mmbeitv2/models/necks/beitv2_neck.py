@@ -24,18 +24,16 @@ class BEiTv2Neck(BaseModule):
     then go through the same ``norm`` (the official ``norm.*``), and the
     [CLS] is dropped.
 
-    It differs from mmpretrain's ``BEiTV2Neck`` (the name differs only in
-    case) in: the init (docs/official.md §2.2, §6.2: the aggregation blocks
-    keep
+    It differs from mmpretrain's ``BEiTV2Neck`` (the name differs only in case)
+    in: the init (docs/official.md §2.2, §6.2: the aggregation blocks keep
     PyTorch's default Linear init, non-zero biases included, because the
     official code creates them after its ``apply(_init_weights)``; only
-    ``attn.proj.weight`` and the second MLP weight are divided by
-    sqrt(2 * (early_layers + i + 1)); mmpretrain uses TruncNormal(0.02) with
-    zero biases); it takes a whole backbone ``arch`` (any width, e.g. the
-    tiny test archs); and the drop path of block i is
-    ``linspace(0, dp, max(depth, early_layers + num_layers))[early_layers +
-    i]`` (as mmpretrain does). Parameter names (``patch_aggregation.i``,
-    ``norm``) are mmpretrain's.
+    ``attn.proj.weight`` and the second MLP weight are divided by sqrt(2 *
+    (early_layers + i + 1)); mmpretrain uses TruncNormal(0.02) with zero
+    biases); it takes a whole backbone ``arch`` (any width, e.g. the tiny test
+    archs); and the drop path of block i is ``linspace(0, dp, max(depth,
+    early_layers + num_layers))[early_layers + i]`` (as mmpretrain does).
+    Parameter names (``patch_aggregation.i``, ``norm``) are mmpretrain's.
 
     Args:
         arch (str | dict): The backbone arch (``BEiTv2ViT.arch_zoo`` key or

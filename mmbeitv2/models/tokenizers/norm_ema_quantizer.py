@@ -58,13 +58,11 @@ class NormEMAVectorQuantizer(nn.Module):
     * **k-means init is synced**: it runs on rank 0's first batch (the
       official semantics there) and the codebook is broadcast, so every rank
       starts from the same codebook (official: one per rank, docs/official.md
-      §1.3.1).
-      It runs only in an update step while ``initted == 0``, never after a
-      checkpoint (which carries ``initted = 1``) was loaded.
+      §1.3.1). It runs only in an update step while ``initted == 0``, never
+      after a checkpoint (which carries ``initted = 1``) was loaded.
     * **Eval mode mutates nothing.** The official code EMA-updates
       ``cluster_size`` (and all-reduces) in eval mode too (docs/official.md
-      §1.3.6);
-      here a frozen tokenizer stays bit-identical.
+      §1.3.6); here a frozen tokenizer stays bit-identical.
     * **Optional dead-code restart** (``dead_code_threshold > 0``, off by
       default as in the paper): a code with no global hit for that many
       consecutive update steps is re-seeded from a random vector of rank 0's

@@ -26,8 +26,8 @@ VIT_DEFAULTS = dict(
 
 
 def _task_layer(in_dims: int, out_dims: int) -> nn.Sequential:
-    """Linear -> Tanh -> Linear (``encode/decode_task_layer``,
-    docs/official.md §1.1)."""
+    """Linear -> Tanh -> Linear (``encode/decode_task_layer``, docs/official.md
+    §1.1)."""
     return nn.Sequential(
         nn.Linear(in_dims, in_dims), nn.Tanh(), nn.Linear(in_dims, out_dims))
 
@@ -39,10 +39,9 @@ class VQKDTokenizer(BaseModel):
 
     ``encode`` (ViT encoder -> ``encoder_norm`` on the patch tokens ->
     ``encode_task_layer`` in fp32) -> ``quantize``
-    (:class:`NormEMAVectorQuantizer`) -> ``decode`` (ViT decoder on the
-    (B, D, H, W) code map -> ``decoder_norm`` -> ``decode_task_layer``) ->
-    cosine loss against a frozen teacher + commitment loss (docs/official.md
-    §1.1-§1.4).
+    (:class:`NormEMAVectorQuantizer`) -> ``decode`` (ViT decoder on the (B, D,
+    H, W) code map -> ``decoder_norm`` -> ``decode_task_layer``) -> cosine loss
+    against a frozen teacher + commitment loss (docs/official.md §1.1-§1.4).
 
     Input contract: ``images`` are float RGB in **[0, 1]** at the tokenizer's
     resolution; they are mapped to [-1, 1] with ``x * 2 - 1`` (the official

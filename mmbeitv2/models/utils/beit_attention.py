@@ -18,8 +18,8 @@ class BEiTAttention(nn.Module):
     """Multi-head self-attention of BEiT, with q/v-only biases.
 
     The k bias is a constant zero (docs/official.md §6.3): ``qkv`` has no bias
-    tensor and
-    ``q_bias``/``v_bias`` are separate parameters, as in unilm and mmpretrain.
+    tensor and ``q_bias``/``v_bias`` are separate parameters, as in unilm and
+    mmpretrain.
 
     Two numerically equivalent paths: ``use_sdpa=True`` (default) calls
     :func:`torch.nn.functional.scaled_dot_product_attention` with the
@@ -61,8 +61,8 @@ class BEiTAttention(nn.Module):
             self.q_bias, self.v_bias = None, None
         if window_size is not None:
             # Per-block table (fine-tuning / segmentation layout,
-            # docs/official.md §3.1),
-            # named as in mmpretrain's BEiTAttention so weights move freely.
+            # docs/official.md §3.1), named as in mmpretrain's BEiTAttention so
+            # weights move freely.
             num_relative_distance = (2 * window_size[0] - 1) * (
                 2 * window_size[1] - 1) + 3
             self.relative_position_bias_table = nn.Parameter(

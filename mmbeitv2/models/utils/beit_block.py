@@ -30,10 +30,9 @@ class Mlp(nn.Module):
 class BEiTBlock(nn.Module):
     """A pre-norm BEiT transformer block with optional layer scale.
 
-    ``x = x + drop_path(gamma_1 * attn(ln1(x)))``;
-    ``x = x + drop_path(gamma_2 * ffn(ln2(x)))`` (docs/official.md §2.1).
-    Parameter
-    names follow mmpretrain's ``BEiTTransformerEncoderLayer``.
+    ``x = x + drop_path(gamma_1 * attn(ln1(x)))``; ``x = x + drop_path(gamma_2
+    * ffn(ln2(x)))`` (docs/official.md §2.1). Parameter names follow
+    mmpretrain's ``BEiTTransformerEncoderLayer``.
 
     Args:
         embed_dims (int): Token width C.

@@ -41,10 +41,9 @@ class RelativePositionBias(nn.Module):
 
     Used as the *shared* bias of BEiT v2 pretraining (one table for every
     block, zero-initialised, docs/official.md §2.1) and, inside
-    ``BEiTAttention``, as
-    the per-block tables of fine-tuning. Parameter names match mmpretrain's
-    ``RelativePositionBias`` (``relative_position_bias_table``) so weights
-    move between the two.
+    ``BEiTAttention``, as the per-block tables of fine-tuning. Parameter names
+    match mmpretrain's ``RelativePositionBias``
+    (``relative_position_bias_table``) so weights move between the two.
 
     Args:
         window_size (Sequence[int]): The patch grid (Wh, Ww).

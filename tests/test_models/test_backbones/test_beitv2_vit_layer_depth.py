@@ -1,8 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Layer-wise lr decay of fine-tuning (docs/official.md §3.3) through
-mmpretrain's
-``LearningRateDecayOptimWrapperConstructor`` and the fine-tune config's
-paramwise settings."""
+mmpretrain's ``LearningRateDecayOptimWrapperConstructor`` and the fine-tune
+config's paramwise settings."""
 from unittest import TestCase
 
 from mmpretrain.engine.optimizers import \

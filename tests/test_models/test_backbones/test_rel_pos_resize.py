@@ -1,7 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """The scipy-free relative position table resize (docs/official.md §3.2.4)
-against
-independent references of the geometric-sequence method."""
+against independent references of the geometric-sequence method."""
 from unittest import TestCase
 
 import numpy as np

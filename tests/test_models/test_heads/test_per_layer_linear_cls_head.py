@@ -1,7 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Linear probing (docs/official.md §3.5): the frozen backbone never runs
-backward;
-the per-layer probe and its metric."""
+backward; the per-layer probe and its metric."""
 from unittest import TestCase
 
 import torch

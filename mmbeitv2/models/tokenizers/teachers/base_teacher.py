@@ -92,9 +92,8 @@ class BaseTeacher(nn.Module):
             x, size=size, mode='bicubic', align_corners=False)
 
     def normalize(self, x01: torch.Tensor) -> torch.Tensor:
-        """[0, 1] -> the teacher's normalisation. The official scaling
-        layer clamps ``(x+1)*127.5`` to [0, 255] first (docs/official.md §1.2);
-        the
+        """[0, 1] -> the teacher's normalisation. The official scaling layer
+        clamps ``(x+1)*127.5`` to [0, 255] first (docs/official.md §1.2); the
         clamp also removes bicubic overshoot."""
         return (x01.clamp(0, 1) - self.mean) / self.std
 
