@@ -65,11 +65,11 @@ def convert_beitv2_pretrain_key(key: str) -> Optional[str]:
     Raises:
         KeyError: For a key of no known layout.
     """
-    if key.endswith('relative_position_index'):
-        return None
-    new = _convert_common(key)
-    if new is not None:
-        return new
+    return _convert_key(key, _pretrain_only, 'pretraining')
+
+
+def _pretrain_only(key: str) -> Optional[str]:
+    """Keys only the pretraining layout has (None if unknown)."""
     if key.startswith('norm.'):
         return 'neck.' + key  # the shared final norm (docs/official.md §2.2)
     m = re.match(r'cls_pt_layers\.(\d+)\.(.*)', key)
@@ -78,7 +78,7 @@ def convert_beitv2_pretrain_key(key: str) -> Optional[str]:
             m.group(2))
     if key.startswith('lm_head.'):
         return 'head.cls_head.' + key[len('lm_head.'):]
-    raise KeyError(f'unknown key of the official pretraining layout: {key}')
+    return None
 
 
 def convert_beitv2_finetune_key(key: str,
@@ -102,18 +102,27 @@ def convert_beitv2_finetune_key(key: str,
     Raises:
         KeyError: For a key of no known layout.
     """
+    def finetune_only(key: str) -> Optional[str]:
+        for old, new in (('fc_norm.', 'backbone.ln2.'),
+                         ('norm.', 'backbone.ln1.'), ('head.', head_prefix)):
+            if key.startswith(old):
+                return new + key[len(old):]
+        return None
+
+    return _convert_key(key, finetune_only, 'fine-tuning')
+
+
+def _convert_key(key: str, layout_only, layout: str) -> Optional[str]:
+    """Shared steps of both layouts: drop index buffers, map the common
+    keys, then the layout's own ones; unknown keys raise."""
     if key.endswith('relative_position_index'):
         return None
     new = _convert_common(key)
-    if new is not None:
-        return new
-    if key.startswith('fc_norm.'):
-        return 'backbone.ln2.' + key[len('fc_norm.'):]
-    if key.startswith('norm.'):
-        return 'backbone.ln1.' + key[len('norm.'):]
-    if key.startswith('head.'):
-        return head_prefix + key[len('head.'):]
-    raise KeyError(f'unknown key of the official fine-tuning layout: {key}')
+    if new is None:
+        new = layout_only(key)
+    if new is None:
+        raise KeyError(f'unknown key of the official {layout} layout: {key}')
+    return new
 
 
 def convert_beitv2_pretrain(
