@@ -112,17 +112,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
 
-    from mmbeitv2.compat import install_runtime_patches
-    from mmbeitv2.engine import build_runner, load_config, trust_checkpoint
-    from mmbeitv2.utils import register_all_modules
-
-    install_runtime_patches()
-    for path in args.trust_checkpoint:
-        trust_checkpoint(path)
-    register_all_modules(init_default_scope=False)
-
-    cfg = load_config(args.config)
-    cfg = merge_args(cfg, args)
+    from mmbeitv2.engine import build_runner, prepare_run
+    cfg = merge_args(prepare_run(args.config, args.trust_checkpoint), args)
     runner = build_runner(cfg)
     runner.train()
 

@@ -5,7 +5,7 @@ from .atomic_local_backend import (AtomicLocalBackend, atomic_write_bytes,
 from mmbeitv2.compat import install_checkpoint_safety
 from .checkpoint_safety import (is_trusted, mmengine_safe_globals,
                                 trust_checkpoint)
-from .cli import (describe_user_error, load_config, run_cli,
+from .cli import (describe_user_error, load_config, prepare_run, run_cli,
                   set_default_dataloaders)
 from .errors import CheckpointLoadError, NonFiniteLossError, UserInputError
 from .hooks import *  # noqa: F401,F403
@@ -16,7 +16,7 @@ __all__ = [
     'configure_amp', 'AtomicLocalBackend', 'atomic_write_bytes',
     'atomic_write_text', 'install_checkpoint_safety', 'is_trusted',
     'mmengine_safe_globals', 'trust_checkpoint', 'describe_user_error',
-    'load_config', 'run_cli', 'set_default_dataloaders',
+    'load_config', 'prepare_run', 'run_cli', 'set_default_dataloaders',
     'CheckpointLoadError', 'NonFiniteLossError',
     'UserInputError', 'SafeCheckpointRunner', 'build_runner',
     'apply_test_set'

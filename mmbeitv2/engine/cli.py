@@ -3,7 +3,7 @@
 import os.path as osp
 import re
 import sys
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -101,6 +101,29 @@ def _registry_chain(name: str, scope: Optional[str]) -> List[str]:
         chain.append(registry.scope)
         registry = registry.parent
     return chain
+
+
+def prepare_run(config: str, trusted: Sequence[str] = ()) -> Config:
+    """What every tool does before it builds a runner: install the runtime
+    patches (:mod:`mmbeitv2.compat`), trust the given checkpoint files,
+    register mmbeitv2's modules and load the config.
+
+    Args:
+        config (str): The config path.
+        trusted (Sequence[str]): Checkpoint files to unpickle fully.
+            Defaults to ().
+
+    Returns:
+        Config: The loaded config.
+    """
+    from mmbeitv2.compat import install_runtime_patches
+    from mmbeitv2.utils import register_all_modules
+    from .checkpoint_safety import trust_checkpoint
+    install_runtime_patches()
+    for path in trusted:
+        trust_checkpoint(path)
+    register_all_modules(init_default_scope=False)
+    return load_config(config)
 
 
 def describe_user_error(exc: BaseException) -> Optional[str]:
