@@ -1,24 +1,10 @@
 #!/usr/bin/env bash
-# Test a checkpoint on GPUS processes per node with torchrun:
+# Test a checkpoint on GPUS processes per node with torchrun (dist_train.sh
+# launching test.py; same multi-node variables):
 #   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]
 
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-torchrun \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS \
-    --master_port=$PORT \
-    $(dirname "$0")/test.py \
-    $CONFIG \
-    $CHECKPOINT \
-    --launcher pytorch \
-    ${@:4}
+TOOL=test.py bash "$(dirname "$0")/dist_train.sh" "$CONFIG" "$GPUS" \
+    "$CHECKPOINT" "${@:4}"

@@ -1,27 +1,8 @@
 #!/usr/bin/env bash
-# Test a checkpoint under Slurm:
+# Test a checkpoint under Slurm (slurm_train.sh launching test.py; same
+# GPUS / GPUS_PER_NODE / CPUS_PER_TASK / SRUN_ARGS variables):
 #   GPUS=8 bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT \
 #       [tools/test.py options]
 
-set -x
-
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-CHECKPOINT=$4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-PY_ARGS=${@:5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-srun -p ${PARTITION} \
-    --job-name=${JOB_NAME} \
-    --gres=gpu:${GPUS_PER_NODE} \
-    --ntasks=${GPUS} \
-    --ntasks-per-node=${GPUS_PER_NODE} \
-    --cpus-per-task=${CPUS_PER_TASK} \
-    --kill-on-bad-exit=1 \
-    ${SRUN_ARGS} \
-    python -u $(dirname "$0")/test.py ${CONFIG} ${CHECKPOINT} --launcher="slurm" ${PY_ARGS}
+TOOL=test.py TOOL_ARGS="$4" bash "$(dirname "$0")/slurm_train.sh" \
+    "$1" "$2" "$3" "" "${@:5}"

@@ -2,6 +2,8 @@
 # Train under Slurm:
 #   GPUS=16 bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR \
 #       [tools/train.py options]
+# TOOL (default train.py) and TOOL_ARGS (default --work-dir=WORK_DIR) name
+# the tools/ script and its arguments after CONFIG; slurm_test.sh sets them.
 
 set -x
 
@@ -9,6 +11,8 @@ PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
 WORK_DIR=$4
+TOOL=${TOOL:-train.py}
+TOOL_ARGS=${TOOL_ARGS:-"--work-dir=${WORK_DIR}"}
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
@@ -24,4 +28,4 @@ srun -p ${PARTITION} \
     --cpus-per-task=${CPUS_PER_TASK} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u $(dirname "$0")/train.py ${CONFIG} --work-dir=${WORK_DIR} --launcher="slurm" ${PY_ARGS}
+    python -u $(dirname "$0")/${TOOL} ${CONFIG} ${TOOL_ARGS} --launcher="slurm" ${PY_ARGS}
