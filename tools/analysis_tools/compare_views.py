@@ -18,7 +18,8 @@ equal.
 Sections (each prints a table; ``--out`` writes all numbers as JSON):
 
 - ``decode``: cv2 decoding (mmcv's default) and mmcv's pillow decoding vs
-  the official PIL decoding, per image.
+  the official PIL decoding, per image, and on a CMYK and an EXIF-rotated
+  re-encoding of the first photo.
 - ``views``: ``--crops`` random crops (official scale (0.2, 1) and ratio
   (3/4, 4/3)) resized bicubic to 224: mmpretrain's two-view crop (cv2
   ``mmcv.imresize``; on the same PIL pixels, and with cv2 decoding as the
@@ -31,6 +32,10 @@ Sections (each prints a table; ``--out`` writes all numbers as JSON):
   (0.08, 1), pillow backend) vs torchvision's, and the eval resize
   (``ResizeEdge(256)`` + ``CenterCrop(224)`` vs ``Resize(256)`` +
   ``CenterCrop(224)``), with cv2 and pillow decoding.
+- ``finetune``: every RandAugment op of mmpretrain's 'timm_increasing'
+  policies vs timm's at magnitude 9 (same sign, probability 1), and the
+  statistics of mmpretrain's RandomErasing fill vs timm's N(0, 1) 'pixel'
+  fill. The crop and the eval resize are those of ``vqkd``.
 - ``throughput`` (with ``--throughput``): images/s of one process (one
   DataLoader worker) through the whole pretraining pipeline of ``--config``
   (``train_pipeline``) and through its ``mmpretrain_train_pipeline``,
@@ -109,10 +114,40 @@ def compare_decode(paths: List[str]) -> Dict:
         for backend in rows:
             img = mmcv_load(path, backend)[..., ::-1]
             rows[backend].append((psnr(img, ref), max_abs(img, ref)))
-    return {
+    result = {
         k: dict(**summary([p for p, _ in v]), max_abs=max(m for _, m in v))
         for k, v in rows.items()
     }
+    result['variants'] = decode_variants(paths[0])
+    return result
+
+
+def decode_variants(path: str) -> Dict:
+    """Re-encodings of one photo that ImageNet also holds: a CMYK JPEG
+    and a JPEG with an EXIF orientation tag (6, rotate 90); PSNR of each
+    mmcv decoding vs the official one (None: a different shape)."""
+    import tempfile
+
+    rgb = official_load(path)
+    result = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cmyk = osp.join(tmp, 'cmyk.jpg')
+        rgb.convert('CMYK').save(cmyk, quality=90)
+        exif_file = osp.join(tmp, 'exif.jpg')
+        exif = rgb.getexif()
+        exif[274] = 6  # Orientation: rotate 90 clockwise to display
+        rgb.crop((0, 0, rgb.width, rgb.height * 3 // 4)).save(
+            exif_file, quality=90, exif=exif.tobytes())
+        for name, file in (('cmyk', cmyk), ('exif_orientation', exif_file)):
+            ref = np.array(official_load(file))
+            for backend in ('cv2', 'pillow'):
+                img = mmcv_load(file, backend)[..., ::-1]
+                same = img.shape == ref.shape
+                result[f'{name}_{backend}'] = dict(
+                    psnr=psnr(img, ref) if same else None,
+                    max_abs=max_abs(img, ref) if same else None,
+                    shape=list(img.shape), official_shape=list(ref.shape))
+    return result
 
 
 def compare_views(paths: List[str], crops: int, seed: int) -> Dict:
@@ -246,6 +281,84 @@ def compare_vqkd(paths: List[str], crops: int, seed: int) -> Dict:
     return {k: summary(v) for k, v in out.items()}
 
 
+# timm's increasing RandAugment ops (official fine-tuning: timm
+# create_transform(auto_augment='rand-m9-mstd0.5-inc1')), in the order of
+# mmpretrain's 'timm_increasing' policies.
+TIMM_INC_OPS = ('AutoContrast', 'Equalize', 'Invert', 'Rotate',
+                'PosterizeIncreasing', 'SolarizeIncreasing', 'SolarizeAdd',
+                'ColorIncreasing', 'ContrastIncreasing',
+                'BrightnessIncreasing', 'SharpnessIncreasing', 'ShearX',
+                'ShearY', 'TranslateXRel', 'TranslateYRel')
+# mmcv turns these the other way for a positive magnitude than PIL.
+_MIRRORED = ('Rotate', 'Shear', 'Translate')
+# ops whose magnitude is negated at random on both sides (kept positive here)
+_SIGNED = ('ColorTransform', 'Contrast', 'Brightness', 'Sharpness')
+
+
+def compare_finetune(paths: List[str], seed: int) -> Dict:
+    """Each RandAugment op at magnitude 9 (the official m9), applied with
+    probability 1 and a positive magnitude on both sides, to a 224 px
+    version of every photo; and RandomErasing's fill statistics in the
+    normalised space the model sees."""
+    from PIL import Image
+    from timm.data.auto_augment import AugmentOp
+    from mmpretrain.datasets.transforms.auto_augment import \
+        RANDAUG_POLICIES
+
+    from mmbeitv2.registry import TRANSFORMS
+    mean = (124, 116, 104)  # timm img_mean: round(255 * IMAGENET mean)
+    hparams = dict(
+        translate_const=100, img_mean=mean, interpolation=Image.BICUBIC)
+    images = [
+        np.array(official_load(p).resize((224, 224), Image.BICUBIC))
+        for p in paths
+    ]
+    positive = seed  # a python random state whose next draw keeps m > 0
+    while True:
+        random.seed(positive)
+        if random.random() <= 0.5:
+            break
+        positive += 1
+    ops = {}
+    for name, policy in zip(TIMM_INC_OPS,
+                            RANDAUG_POLICIES['timm_increasing']):
+        ref_op = AugmentOp(name, prob=1.0, magnitude=9, hparams=hparams)
+        cfg = dict(policy, prob=1.0, magnitude_level=9, magnitude_std=0)
+        if policy['type'] in _MIRRORED + _SIGNED:
+            cfg['random_negative_prob'] = float(policy['type'] in _MIRRORED)
+        if policy['type'] in _MIRRORED:
+            cfg.update(pad_val=mean[::-1], interpolation='bicubic')
+        op = TRANSFORMS.build(cfg)
+        values, worst = [], 0
+        for rgb in images:
+            random.seed(positive)
+            ref = np.array(ref_op(Image.fromarray(rgb)))
+            out = op(dict(img=np.ascontiguousarray(
+                rgb[..., ::-1])))['img'][..., ::-1]
+            values.append(psnr(out, ref))
+            worst = max(worst, max_abs(out, ref))
+        ops[f'{name} / {policy["type"]}'] = dict(
+            **summary(values), max_abs=worst)
+    # RandomErasing fill: timm 'pixel' = N(0, 1) per normalised value;
+    # mmpretrain 'rand' = N(mean, std) in pixels, truncated and clipped.
+    erasing = TRANSFORMS.build(
+        dict(
+            type='RandomErasing',
+            erase_prob=1.,
+            mode='rand',
+            fill_color=[103.53, 116.28, 123.675],
+            fill_std=[57.375, 57.12, 58.395]))
+    np.random.seed(seed)
+    patch = erasing._fill_pixels(
+        np.zeros((500, 500, 3), np.uint8), 0, 0, 500, 500).astype(float)
+    z = (patch - erasing.fill_color) / erasing.fill_std
+    fill = dict(
+        mean=float(z.mean()),
+        std=float(z.std()),
+        clipped=float(np.mean((patch == 0) | (patch == 255))))
+    return dict(randaugment=ops, erasing_fill=fill)
+
+
 def measure_throughput(paths: List[str], config: str, images: int,
                        repeats: int) -> Dict:
     import cv2
@@ -288,8 +401,16 @@ def fmt(value: float) -> str:
 def report(result: Dict) -> None:
     print('decode vs PIL (PSNR dB, per image): median / worst / max abs')
     for k, v in result['decode'].items():
-        print(f'  {k:8s} {fmt(v["median"])} / {fmt(v["worst"])} / '
-              f'{v["max_abs"]}')
+        if k != 'variants':
+            print(f'  {k:8s} {fmt(v["median"])} / {fmt(v["worst"])} / '
+                  f'{v["max_abs"]}')
+    print('decode vs PIL, re-encoded first photo: PSNR dB / max abs')
+    for k, v in result['decode']['variants'].items():
+        if v['psnr'] is None:
+            print(f'  {k:24s} shape {v["shape"]} vs official '
+                  f'{v["official_shape"]}')
+        else:
+            print(f'  {k:24s} {fmt(v["psnr"])} / {v["max_abs"]}')
     views = result['views']
     print(f'views vs official resized_crop, {views["crops"]} crops '
           f'({views["crops_shrinking_both_sides"]} shrink both sides), '
@@ -307,6 +428,15 @@ def report(result: Dict) -> None:
     print('VQ-KD vs official, PSNR dB: median / worst')
     for k, v in result['vqkd'].items():
         print(f'  {k:14s} {fmt(v["median"])} / {fmt(v["worst"])}')
+    print('fine-tune RandAugment ops at m9 vs timm, PSNR dB: median / worst'
+          ' / max abs')
+    for k, v in result['finetune']['randaugment'].items():
+        print(f'  {k:38s} {fmt(v["median"])} / {fmt(v["worst"])} / '
+              f'{v["max_abs"]}')
+    fill = result['finetune']['erasing_fill']
+    print(f'fine-tune RandomErasing fill (normalised; timm: mean 0, std 1, '
+          f'unclipped): mean {fill["mean"]:.3f}, std {fill["std"]:.3f}, '
+          f'clipped {100 * fill["clipped"]:.2f}%')
     if 'throughput' in result:
         print('pretraining pipeline, images/s in one process: median '
               '[min-max]')
@@ -330,15 +460,16 @@ def main() -> None:
     parser.add_argument('--out', help='write the numbers as JSON here')
     args = parser.parse_args()
 
+    paths = list_images(args.folder)
     from mmbeitv2.utils import register_all_modules
     register_all_modules()
-    paths = list_images(args.folder)
     result = dict(
         images=len(paths),
         decode=compare_decode(paths),
         views=compare_views(paths, args.crops, args.seed),
         jitter=compare_jitter(paths, args.crops, args.seed),
-        vqkd=compare_vqkd(paths, args.crops, args.seed))
+        vqkd=compare_vqkd(paths, args.crops, args.seed),
+        finetune=compare_finetune(paths, args.seed))
     if args.throughput:
         result['throughput'] = measure_throughput(paths, args.config,
                                                   args.throughput_images,
