@@ -39,7 +39,8 @@ Sections (each prints a table; ``--out`` writes all numbers as JSON):
 - ``throughput`` (with ``--throughput``): images/s of one process (one
   DataLoader worker) through the whole pretraining pipeline of ``--config``
   (``train_pipeline``) and through its ``mmpretrain_train_pipeline``,
-  alternated, median of ``--repeats``.
+  alternated, median of ``--repeats``; also per CPU second of the process
+  (less sensitive to other jobs on a shared machine).
 """
 import argparse
 import glob
@@ -62,6 +63,7 @@ DEFAULT_CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets',
 SCALE = (0.2, 1.0)
 VQKD_SCALE = (0.08, 1.0)
 RATIO = (3. / 4., 4. / 3.)
+SECTIONS = ('decode', 'views', 'jitter', 'vqkd', 'finetune')
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -377,19 +379,39 @@ def measure_throughput(paths: List[str], config: str, images: int,
     }
     order = [paths[i % len(paths)] for i in range(images)]
     rates = {name: [] for name in pipes}
+    cpu_rates = {name: [] for name in pipes}
     for pipe in pipes.values():  # warm-up: page cache, imports
         for path in order[:len(paths)]:
             pipe(dict(img_path=path))
     for r in range(repeats):
         names = list(pipes) if r % 2 == 0 else list(pipes)[::-1]
         for name in names:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for path in order:
                 pipes[name](dict(img_path=path))
             rates[name].append(images / (time.perf_counter() - start))
+            cpu_rates[name].append(images / (time.process_time() - cpu))
+    stages = {}
+    for name, pipe in pipes.items():  # CPU ms per transform, one pass
+        times = [[] for _ in pipe.transforms]
+        for path in order:
+            results = dict(img_path=path)
+            for i, t in enumerate(pipe.transforms):
+                cpu = time.process_time()
+                results = t(results)
+                times[i].append(1000 * (time.process_time() - cpu))
+        stages[name] = {
+            type(t).__name__: statistics.mean(v)
+            for t, v in zip(pipe.transforms, times)
+        }
     return {
         name: dict(
-            median=statistics.median(v), min=min(v), max=max(v), runs=v)
+            median=statistics.median(v),
+            min=min(v),
+            max=max(v),
+            cpu_median=statistics.median(cpu_rates[name]),
+            cpu_ms_per_stage=stages[name],
+            runs=v)
         for name, v in rates.items()
     }
 
@@ -399,19 +421,35 @@ def fmt(value: float) -> str:
 
 
 def report(result: Dict) -> None:
+    for name in SECTIONS:
+        if name in result:
+            globals()[f'_report_{name}'](result[name])
+    if 'throughput' in result:
+        print('pretraining pipeline, images/s in one process: median '
+              '[min-max] (wall); images per CPU second (median)')
+        for k, v in result['throughput'].items():
+            print(f'  {k}: {v["median"]:.1f} [{v["min"]:.1f}-{v["max"]:.1f}]'
+                  f'; {v["cpu_median"]:.1f}')
+            print('    CPU ms per image: ' + ', '.join(
+                f'{t} {ms:.1f}' for t, ms in v['cpu_ms_per_stage'].items()))
+
+
+def _report_decode(decode: Dict) -> None:
     print('decode vs PIL (PSNR dB, per image): median / worst / max abs')
-    for k, v in result['decode'].items():
+    for k, v in decode.items():
         if k != 'variants':
             print(f'  {k:8s} {fmt(v["median"])} / {fmt(v["worst"])} / '
                   f'{v["max_abs"]}')
     print('decode vs PIL, re-encoded first photo: PSNR dB / max abs')
-    for k, v in result['decode']['variants'].items():
+    for k, v in decode['variants'].items():
         if v['psnr'] is None:
             print(f'  {k:24s} shape {v["shape"]} vs official '
                   f'{v["official_shape"]}')
         else:
             print(f'  {k:24s} {fmt(v["psnr"])} / {v["max_abs"]}')
-    views = result['views']
+
+
+def _report_views(views: Dict) -> None:
     print(f'views vs official resized_crop, {views["crops"]} crops '
           f'({views["crops_shrinking_both_sides"]} shrink both sides), '
           'PSNR dB: median / worst')
@@ -421,27 +459,30 @@ def report(result: Dict) -> None:
         print(f'  {k:16s} {fmt(v["median"])} / {fmt(v["worst"])}')
     print(f'  old mean abs difference (same pixels): '
           f'{views["old_same_pixels"]["mean_abs"]:.2f} / 255')
-    jit = result['jitter']
+
+
+def _report_jitter(jit: Dict) -> None:
     print(f'jitter vs torchvision, {jit["draws"]} draws: max abs '
           f'mmpretrain ColorJitter {jit["max_abs_old"]} / 255, '
           f'PILColorJitter {jit["max_abs_new"]} / 255')
+
+
+def _report_vqkd(vqkd: Dict) -> None:
     print('VQ-KD vs official, PSNR dB: median / worst')
-    for k, v in result['vqkd'].items():
+    for k, v in vqkd.items():
         print(f'  {k:14s} {fmt(v["median"])} / {fmt(v["worst"])}')
+
+
+def _report_finetune(finetune: Dict) -> None:
     print('fine-tune RandAugment ops at m9 vs timm, PSNR dB: median / worst'
           ' / max abs')
-    for k, v in result['finetune']['randaugment'].items():
+    for k, v in finetune['randaugment'].items():
         print(f'  {k:38s} {fmt(v["median"])} / {fmt(v["worst"])} / '
               f'{v["max_abs"]}')
-    fill = result['finetune']['erasing_fill']
+    fill = finetune['erasing_fill']
     print(f'fine-tune RandomErasing fill (normalised; timm: mean 0, std 1, '
           f'unclipped): mean {fill["mean"]:.3f}, std {fill["std"]:.3f}, '
           f'clipped {100 * fill["clipped"]:.2f}%')
-    if 'throughput' in result:
-        print('pretraining pipeline, images/s in one process: median '
-              '[min-max]')
-        for k, v in result['throughput'].items():
-            print(f'  {k}: {v["median"]:.1f} [{v["min"]:.1f}-{v["max"]:.1f}]')
 
 
 def main() -> None:
@@ -450,6 +491,12 @@ def main() -> None:
     parser.add_argument('folder', help='a folder of photos')
     parser.add_argument('--crops', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--sections',
+        nargs='*',
+        default=list(SECTIONS),
+        choices=SECTIONS,
+        help='comparisons to run (none: only --throughput)')
     parser.add_argument('--throughput', action='store_true')
     parser.add_argument('--throughput-images', type=int, default=300)
     parser.add_argument('--repeats', type=int, default=5)
@@ -463,13 +510,15 @@ def main() -> None:
     paths = list_images(args.folder)
     from mmbeitv2.utils import register_all_modules
     register_all_modules()
-    result = dict(
-        images=len(paths),
-        decode=compare_decode(paths),
-        views=compare_views(paths, args.crops, args.seed),
-        jitter=compare_jitter(paths, args.crops, args.seed),
-        vqkd=compare_vqkd(paths, args.crops, args.seed),
-        finetune=compare_finetune(paths, args.seed))
+    sections = dict(
+        decode=lambda: compare_decode(paths),
+        views=lambda: compare_views(paths, args.crops, args.seed),
+        jitter=lambda: compare_jitter(paths, args.crops, args.seed),
+        vqkd=lambda: compare_vqkd(paths, args.crops, args.seed),
+        finetune=lambda: compare_finetune(paths, args.seed))
+    result = dict(images=len(paths))
+    for name in args.sections:
+        result[name] = sections[name]()
     if args.throughput:
         result['throughput'] = measure_throughput(paths, args.config,
                                                   args.throughput_images,

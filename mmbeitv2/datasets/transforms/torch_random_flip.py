@@ -13,7 +13,7 @@ class TorchRandomFlip(BaseTransform):
     """Horizontal flip drawn with torch's random generator, as torchvision's
     ``RandomHorizontalFlip`` (flip when ``torch.rand(1) < prob``).
 
-    The flip itself is mmcv's ``RandomFlip`` (a mirrored copy of the
+    The flip itself is mmcv's ``RandomFlip`` (a mirrored view of the
     array); only the draw differs: mmcv draws with numpy. With it, a
     pipeline ``PILColorJitter`` -> ``TorchRandomFlip`` ->
     ``PILRandomResizedCropWithTwoPic`` makes the same random calls as the
@@ -45,8 +45,8 @@ class TorchRandomFlip(BaseTransform):
             dict: ``results`` with ``img``, ``flip`` and ``flip_direction``.
         """
         flip = bool(torch.rand(1) < self.prob)
-        if flip:
-            results['img'] = np.ascontiguousarray(results['img'][:, ::-1])
+        if flip:  # a mirrored view, as mmcv.imflip (np.flip)
+            results['img'] = np.flip(results['img'], axis=1)
         results['flip'] = flip
         results['flip_direction'] = 'horizontal' if flip else None
         return results

@@ -18,7 +18,6 @@ def test_flips_when_torch_rand_is_below_prob():
         assert out['flip_direction'] == ('horizontal' if expected else None)
         ref = img[:, ::-1] if expected else img
         assert np.array_equal(out['img'], ref)
-        assert out['img'].flags.c_contiguous
         flips.append(expected)
     assert 0 < sum(flips) < 40
     assert not any(
