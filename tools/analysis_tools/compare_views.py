@@ -3,7 +3,8 @@
 
 Usage:
     python tools/analysis_tools/compare_views.py FOLDER [--crops 100] \
-        [--seed 0] [--throughput] [--throughput-images 300] [--repeats 5] \
+        [--seed 0] [--sections [decode views jitter vqkd finetune]] \
+        [--throughput] [--throughput-images 300] [--repeats 5] \
         [--config CONFIG] [--out result.json]
 
 FOLDER holds photos (``*.jpg``, ``*.jpeg``, ``*.png``), e.g. ImageNet
