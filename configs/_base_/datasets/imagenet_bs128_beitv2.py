@@ -44,7 +44,7 @@ train_pipeline = [
     dict(type='PackInputs', algorithm_keys=['mask']),
 ]
 
-# mmpretrain's views (cv2 decoding and cv2 resize, about 33.5 dB PSNR from
+# mmpretrain's views (cv2 decoding and cv2 resize, about 35 dB PSNR from
 # the official ones), kept for comparison. To train with them:
 #   _base_ = './beitv2_vit-base-p16_16xb128-coslr-300e_in1k.py'
 #   train_dataloader = dict(

@@ -60,7 +60,7 @@ class PILRandomResizedCropWithTwoPic(BaseTransform):
 
     mmpretrain's ``RandomResizedCropAndInterpolationWithTwoPic`` differs: it
     resizes with ``mmcv.imresize`` on the cv2 backend (no antialiasing;
-    about 33.5 dB PSNR against PIL on ImageNet photos, see
+    about 35 dB PSNR (median) against PIL on ImageNet photos, see
     docs/data_pipelines.md), accepts a box only if ``w < W and h < H``, draws
     the corner with an exclusive ``np.random.randint`` and passes ``size``
     to ``imresize`` as (w, h).
