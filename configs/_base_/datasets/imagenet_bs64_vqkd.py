@@ -4,8 +4,15 @@
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 
+# PIL decoding as the official loader (Image.open(f).convert('RGB'), EXIF
+# orientation not applied); with it the crop, resize and eval resize equal
+# torchvision's (tools/analysis_tools/compare_views.py,
+# docs/data_pipelines.md).
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(
+        type='LoadImageFromFile',
+        imdecode_backend='pillow',
+        color_type='color_ignore_orientation'),
     dict(
         type='RandomResizedCrop',
         scale=224,
@@ -18,7 +25,10 @@ train_pipeline = [
 ]
 # Resize(256, bicubic) -> CenterCrop(224), as the official eval.
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(
+        type='LoadImageFromFile',
+        imdecode_backend='pillow',
+        color_type='color_ignore_orientation'),
     dict(
         type='ResizeEdge',
         scale=256,

@@ -1,7 +1,12 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 from .blockwise_mask_generator import BlockwiseMaskGenerator
 from .checked_loading import CheckedLoadImageFromFile, CorruptImageError
+from .pil_color_jitter import PILColorJitter
+from .pil_random_resized_crop_with_two_pic import \
+    PILRandomResizedCropWithTwoPic
+from .torch_random_flip import TorchRandomFlip
 
 __all__ = [
-    'BlockwiseMaskGenerator', 'CheckedLoadImageFromFile', 'CorruptImageError'
+    'BlockwiseMaskGenerator', 'CheckedLoadImageFromFile', 'CorruptImageError',
+    'PILColorJitter', 'PILRandomResizedCropWithTwoPic', 'TorchRandomFlip'
 ]
