@@ -11,6 +11,7 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 
+from tiny_models import pretrain_parts, vit_arch, vqkd_cfg
 from mmbeitv2.checkpoint import (convert_beitv2_pretrain, convert_vqkd,
                                  detect_layout)
 from mmbeitv2.registry import MODELS
@@ -18,17 +19,8 @@ from mmbeitv2.utils import register_all_modules
 
 register_all_modules()
 DATA = osp.join(osp.dirname(__file__), '..', 'data', 'official')
-ARCH = dict(embed_dims=64, num_layers=4, num_heads=2, feedforward_channels=256)
-VQ_ARCH = dict(
-    embed_dims=64, num_layers=2, num_heads=2, feedforward_channels=256)
-VQKD = dict(
-    type='VQKDTokenizer',
-    encoder=dict(arch=VQ_ARCH, img_size=32, patch_size=8),
-    decoder=dict(
-        arch=dict(VQ_ARCH, num_layers=1), img_size=4, patch_size=1,
-        in_channels=16),
-    quantizer=dict(num_embed=64, embed_dims=16),
-    decoder_out_dims=32)
+ARCH = vit_arch(64, 4)  # the official fixtures' tiny models
+VQKD = vqkd_cfg(vit_arch(64, 2), num_embed=64, decoder_out_dims=32)
 
 
 @pytest.fixture
@@ -84,14 +76,7 @@ def test_tokenizer_loads_official_file(tmp_path):
 def test_pretraining_model_loads_official_file(tmp_path, safe_loader,
                                                log_lines):
     path, state = _official(tmp_path, 'beitv2_pretrain_tiny.pth')
-    model = torch.nn.Module()
-    model.backbone = MODELS.build(
-        dict(type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
-             with_mask_token=True, out_indices=(2, 3), out_type='raw'))
-    model.neck = MODELS.build(
-        dict(type='BEiTv2Neck', arch=ARCH, early_layers=3))
-    model.head = MODELS.build(
-        dict(type='MIMHead', embed_dims=64, num_embed=64))
+    model = pretrain_parts(ARCH, early_layers=3, num_embed=64)
     from mmengine.runner.checkpoint import load_checkpoint
     load_checkpoint(model, path, strict=True)
     assert any('detected the official pretrain layout' in line

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tiny_models import pretrain_parts
 from mmbeitv2.models.utils import masked_positions, masked_query_index
-from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 
 register_all_modules()
@@ -32,24 +32,8 @@ def _convert(tmp_path):
 
 
 def _model(use_sdpa):
-    model = torch.nn.Module()
-    model.backbone = MODELS.build(
-        dict(
-            type='BEiTv2ViT',
-            arch=ARCH,
-            img_size=32,
-            patch_size=8,
-            with_mask_token=True,
-            use_shared_rel_pos_bias=True,
-            out_indices=(2, 3),
-            out_type='raw',
-            final_norm=False,
-            layer_scale_init_value=0.1,
-            use_sdpa=use_sdpa))
-    model.neck = MODELS.build(
-        dict(type='BEiTv2Neck', arch=ARCH, early_layers=3, use_sdpa=use_sdpa))
-    model.head = MODELS.build(
-        dict(type='MIMHead', embed_dims=64, num_embed=64))
+    model = pretrain_parts(
+        ARCH, early_layers=3, num_embed=64, use_sdpa=use_sdpa)
     return model.eval()
 
 

@@ -6,22 +6,14 @@ import os.path as osp
 import pytest
 import torch
 
+from tiny_models import vit_arch, vqkd_cfg
 from mmbeitv2.utils import register_all_modules
 from mmbeitv2.checkpoint import convert_vqkd
 
 FIXTURE = osp.join(
     osp.dirname(__file__), '..', 'data', 'official', 'vqkd_tiny.pth')
-TINY = dict(
-    embed_dims=64, num_layers=2, num_heads=2, feedforward_channels=256)
 # The fixture's official VQKD(n_embed=64, embed_dim=16, decoder_out_dim=32).
-TINY_CFG = dict(
-    type='VQKDTokenizer',
-    encoder=dict(arch=TINY, img_size=32, patch_size=8),
-    decoder=dict(
-        arch=dict(TINY, num_layers=1), img_size=4, patch_size=1,
-        in_channels=16),
-    quantizer=dict(num_embed=64, embed_dims=16),
-    decoder_out_dims=32)
+TINY_CFG = vqkd_cfg(vit_arch(64, 2), num_embed=64, decoder_out_dims=32)
 ATOL = 1e-5
 
 pytestmark = pytest.mark.official

@@ -6,6 +6,7 @@ from collections import OrderedDict
 import pytest
 import torch
 
+from tiny_models import pretrain_parts
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 from mmbeitv2.checkpoint import (convert_beitv2_finetune_key,
@@ -91,19 +92,7 @@ ARCH = dict(
 
 def pretrain_model():
     """BEiTv2 without its tokenizer: backbone + neck + head."""
-    model = torch.nn.Module()
-    model.backbone = MODELS.build(
-        dict(
-            type='BEiTv2ViT',
-            arch=ARCH,
-            img_size=32,
-            patch_size=8,
-            with_mask_token=True,
-            out_indices=(EARLY - 1, DEPTH - 1)))
-    model.neck = MODELS.build(
-        dict(type='BEiTv2Neck', arch=ARCH, early_layers=EARLY))
-    model.head = MODELS.build(dict(type='MIMHead', embed_dims=C, num_embed=K))
-    return model
+    return pretrain_parts(ARCH, early_layers=EARLY, num_embed=K)
 
 
 @pytest.mark.parametrize('wrap', ['model', 'module', 'state_dict', None])

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
+from tiny_models import beitv2_cfg
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 
@@ -23,35 +24,7 @@ K = 32
 
 
 def tiny_cfg():
-    return dict(
-        type='BEiTv2',
-        data_preprocessor=dict(
-            type='TwoNormDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            second_mean=[0., 0., 0.],
-            second_std=[255., 255., 255.],
-            to_rgb=True),
-        backbone=dict(
-            type='BEiTv2ViT',
-            arch=ARCH,
-            img_size=32,
-            patch_size=8,
-            out_indices=(2, 3),
-            out_type='raw',
-            final_norm=False,
-            with_mask_token=True,
-            use_shared_rel_pos_bias=True,
-            layer_scale_init_value=0.1),
-        neck=dict(type='BEiTv2Neck', arch=ARCH, early_layers=3),
-        head=dict(type='MIMHead', embed_dims=64, num_embed=K),
-        target_generator=dict(
-            type='VQKDTokenizer',
-            encoder=dict(arch=TOK_ARCH, img_size=32, patch_size=8),
-            decoder=dict(
-                arch=TOK_ARCH, img_size=4, patch_size=1, in_channels=16),
-            quantizer=dict(num_embed=K, embed_dims=16, kmeans_init=False),
-            decoder_out_dims=32))
+    return beitv2_cfg(ARCH, TOK_ARCH, num_embed=K, early_layers=3)
 
 
 def build_model(**kwargs):

@@ -7,6 +7,7 @@ import pytest
 import torch
 from mmpretrain.structures import DataSample
 
+from tiny_models import beitv2_cfg
 from mmbeitv2.models.utils import (masked_positions, uniform_mask_count,
                                    with_cls_index)
 from mmbeitv2.registry import MODELS
@@ -23,34 +24,10 @@ K, B, N, M = 32, 4, 16, 6  # codebook, batch, 4x4 patches, masked per image
 
 def build_model(drop_path_rate=0., use_sdpa=True):
     torch.manual_seed(0)
+    extra = dict(drop_path_rate=drop_path_rate, use_sdpa=use_sdpa)
     model = MODELS.build(
-        dict(
-            type='BEiTv2',
-            data_preprocessor=dict(
-                type='TwoNormDataPreprocessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                second_mean=[0., 0., 0.],
-                second_std=[255., 255., 255.],
-                to_rgb=True),
-            backbone=dict(
-                type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
-                out_indices=(2, 3), out_type='raw', final_norm=False,
-                with_mask_token=True, layer_scale_init_value=0.1,
-                drop_path_rate=drop_path_rate, use_sdpa=use_sdpa),
-            neck=dict(
-                type='BEiTv2Neck', arch=ARCH, early_layers=3,
-                drop_path_rate=drop_path_rate, use_sdpa=use_sdpa),
-            head=dict(type='MIMHead', embed_dims=64, num_embed=K),
-            target_generator=dict(
-                type='VQKDTokenizer',
-                encoder=dict(arch=TOK_ARCH, img_size=32, patch_size=8),
-                decoder=dict(
-                    arch=dict(TOK_ARCH, num_layers=1), img_size=4,
-                    patch_size=1, in_channels=16),
-                quantizer=dict(num_embed=K, embed_dims=16,
-                               kmeans_init=False),
-                decoder_out_dims=32)))
+        beitv2_cfg(ARCH, TOK_ARCH, num_embed=K, early_layers=3,
+                   backbone=extra, neck=extra))
     model.init_weights()
     # non-zero shared table: the gathered bias rows matter
     torch.nn.init.normal_(

@@ -5,22 +5,16 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
+from tiny_models import vit_arch, vqkd_cfg
 from mmbeitv2.models.utils import with_cls_index
 from mmbeitv2.engine.errors import CheckpointLoadError
 from mmbeitv2.utils import register_all_modules
 
-TINY = dict(
-    embed_dims=64, num_layers=2, num_heads=2, feedforward_channels=128)
+TINY = vit_arch(64, 2, feedforward_channels=128)
 # 32 px, patch 8 -> a 4x4 code map; the random EfficientNet-Lite0 teacher at
 # 64 px gives a 4x4 map too.
-CFG = dict(
-    type='VQKDTokenizer',
-    encoder=dict(arch=TINY, img_size=32, patch_size=8),
-    decoder=dict(
-        arch=dict(TINY, num_layers=1), img_size=4, patch_size=1,
-        in_channels=16),
-    quantizer=dict(num_embed=32, embed_dims=16),
-    decoder_out_dims=112,
+CFG = vqkd_cfg(
+    TINY, num_embed=32, decoder_out_dims=112,
     teacher=dict(
         type='EfficientNetLite0Teacher', input_size=64, pretrained=False))
 

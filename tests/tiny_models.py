@@ -1,0 +1,91 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Tiny model configs shared by the tests (one place to say what a tiny
+VQ-KD tokenizer, BEiT v2 pretraining model or its parts are). Every
+setting the paper's model depends on is written out, never left to a
+default."""
+import torch
+
+from mmbeitv2.registry import MODELS
+
+
+def vit_arch(embed_dims: int, num_layers: int, num_heads: int = 2,
+             feedforward_channels: int = None) -> dict:
+    """A ``BEiTv2ViT`` arch dict (FFN 4x wide unless given)."""
+    return dict(
+        embed_dims=embed_dims,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        feedforward_channels=feedforward_channels or 4 * embed_dims)
+
+
+def vqkd_cfg(arch: dict, num_embed: int, decoder_out_dims: int,
+             code_dims: int = 16, **kwargs) -> dict:
+    """A ``VQKDTokenizer`` on 32 px images with patch 8 (a 4x4 code map),
+    a one-block decoder of the encoder's width."""
+    return dict(
+        type='VQKDTokenizer',
+        encoder=dict(arch=arch, img_size=32, patch_size=8),
+        decoder=dict(
+            arch=dict(arch, num_layers=1), img_size=4, patch_size=1,
+            in_channels=code_dims),
+        quantizer=dict(num_embed=num_embed, embed_dims=code_dims),
+        decoder_out_dims=decoder_out_dims,
+        **kwargs)
+
+
+def pretrain_backbone(arch: dict, early_layers: int, **kwargs) -> dict:
+    """The pretraining ``BEiTv2ViT`` on 32 px images with patch 8."""
+    return dict(
+        type='BEiTv2ViT',
+        arch=arch,
+        img_size=32,
+        patch_size=8,
+        with_mask_token=True,
+        use_shared_rel_pos_bias=True,
+        use_rel_pos_bias=False,
+        out_indices=(early_layers - 1, arch['num_layers'] - 1),
+        out_type='raw',
+        final_norm=False,
+        layer_scale_init_value=0.1,
+        **kwargs)
+
+
+def pretrain_parts(arch: dict, early_layers: int, num_embed: int,
+                   **kwargs) -> torch.nn.Module:
+    """Backbone + neck + head of ``BEiTv2`` (no tokenizer), the official
+    pretraining checkpoint's modules; ``kwargs`` go to backbone and neck
+    (e.g. ``use_sdpa``)."""
+    model = torch.nn.Module()
+    model.backbone = MODELS.build(
+        pretrain_backbone(arch, early_layers, **kwargs))
+    model.neck = MODELS.build(
+        dict(type='BEiTv2Neck', arch=arch, early_layers=early_layers,
+             **kwargs))
+    model.head = MODELS.build(
+        dict(type='MIMHead', embed_dims=arch['embed_dims'],
+             num_embed=num_embed))
+    return model
+
+
+def beitv2_cfg(arch: dict, tokenizer_arch: dict, num_embed: int,
+               early_layers: int, backbone: dict = None,
+               neck: dict = None) -> dict:
+    """A whole ``BEiTv2`` with a tiny tokenizer (no k-means init) and the
+    two-view data preprocessor of the paper configs."""
+    tokenizer = vqkd_cfg(tokenizer_arch, num_embed, decoder_out_dims=32)
+    tokenizer['quantizer']['kmeans_init'] = False
+    return dict(
+        type='BEiTv2',
+        data_preprocessor=dict(
+            type='TwoNormDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            second_mean=[0., 0., 0.],
+            second_std=[255., 255., 255.],
+            to_rgb=True),
+        backbone=pretrain_backbone(arch, early_layers, **(backbone or {})),
+        neck=dict(type='BEiTv2Neck', arch=arch, early_layers=early_layers,
+                  **(neck or {})),
+        head=dict(type='MIMHead', embed_dims=arch['embed_dims'],
+                  num_embed=num_embed),
+        target_generator=tokenizer)
