@@ -10,8 +10,8 @@ import torch
 from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
 from toy_runner import ToyModel, toy_runner
 
-from mmbeitv2.engine import (CheckpointLoadError, install_checkpoint_safety,
-                             mmengine_safe_globals, trust_checkpoint)
+from mmbeitv2.engine import (CheckpointLoadError, mmengine_safe_globals,
+                             trust_checkpoint)
 from mmbeitv2.engine.checkpoint_safety import (TRUST_ENV,
                                                _history_buffer_getattr)
 
@@ -33,9 +33,10 @@ class _Touch:
 
 
 @pytest.fixture(scope='module')
-def mmengine_ckpt(tmp_path_factory) -> str:
+def mmengine_ckpt(tmp_path_factory, restored_checkpoint_loading) -> str:
     work_dir = str(tmp_path_factory.mktemp('safety'))
-    toy_runner(work_dir, max_iters=2).train()
+    with restored_checkpoint_loading():  # the runner installs the list
+        toy_runner(work_dir, max_iters=2).train()
     return osp.join(work_dir, 'iter_2.pth')
 
 
@@ -55,8 +56,8 @@ def test_allow_list_covers_what_mmengine_saves(mmengine_ckpt):
     assert unsafe <= allowed, unsafe - allowed
 
 
-def test_mmengine_checkpoint_loads_weights_only(mmengine_ckpt):
-    install_checkpoint_safety()
+def test_mmengine_checkpoint_loads_weights_only(mmengine_ckpt,
+                                                checkpoint_safety):
     ckpt = torch.load(mmengine_ckpt, weights_only=True)
     assert ckpt['meta']['iter'] == 2
     buffer = ckpt['message_hub']['log_scalars']['train/loss']
@@ -81,8 +82,7 @@ def test_getattr_stand_in_only_reaches_history_buffer_methods():
             _history_buffer_getattr(obj, name)
 
 
-def test_code_in_checkpoint_never_runs(tmp_path):
-    install_checkpoint_safety()
+def test_code_in_checkpoint_never_runs(tmp_path, checkpoint_safety):
     marker = tmp_path / 'pwned'
     path = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {}, 'x': _Touch(str(marker))}, path)
@@ -94,8 +94,7 @@ def test_code_in_checkpoint_never_runs(tmp_path):
     assert 'pathlib' in message and '--trust-checkpoint' in message
 
 
-def test_explicit_trust_per_file(tmp_path, monkeypatch):
-    install_checkpoint_safety()
+def test_explicit_trust_per_file(tmp_path, monkeypatch, checkpoint_safety):
     trusted, env_trusted = str(tmp_path / 'a.pth'), str(tmp_path / 'b.pth')
     for path in (trusted, env_trusted):
         torch.save({'args': argparse.Namespace(lr=0.5)}, path)
@@ -110,8 +109,7 @@ def test_explicit_trust_per_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize('content', [b'', b'hello, not a checkpoint\n'])
-def test_not_a_checkpoint(tmp_path, content):
-    install_checkpoint_safety()
+def test_not_a_checkpoint(tmp_path, content, checkpoint_safety):
     path = str(tmp_path / 'junk.pth')
     with open(path, 'wb') as f:
         f.write(content)
@@ -121,8 +119,8 @@ def test_not_a_checkpoint(tmp_path, content):
     assert '\n' not in str(err.value) and path in str(err.value)
 
 
-def test_truncated_and_missing_checkpoint(tmp_path, mmengine_ckpt):
-    install_checkpoint_safety()
+def test_truncated_and_missing_checkpoint(tmp_path, mmengine_ckpt,
+                                          checkpoint_safety):
     path = str(tmp_path / 'cut.pth')
     with open(mmengine_ckpt, 'rb') as f:
         data = f.read()

@@ -17,7 +17,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.integration
-def test_dist_train_two_processes(tmp_path):
+def test_dist_train_two_processes(tmp_path, checkpoint_safety):
     tmp = str(tmp_path)
     config = write_config(tmp, max_iters=4)
     work_dir = osp.join(tmp, 'work')
@@ -32,8 +32,6 @@ def test_dist_train_two_processes(tmp_path):
         -3000:]
     log = result.stdout + result.stderr
     assert 'Distributed training: True' in log
-    from mmbeitv2.engine import install_checkpoint_safety
-    install_checkpoint_safety()
     ckpt = torch.load(
         osp.join(work_dir, 'iter_4.pth'), weights_only=True)
     assert ckpt['meta']['iter'] == 4
