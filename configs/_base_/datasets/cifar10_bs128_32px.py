@@ -1,6 +1,6 @@
 # CIFAR-10 JPEGs (ImageFolder layout: data/cifar10/{train,test}/<class>/
 # *.jpg) at their 32 px, for the small CPU classification runs: mmpretrain's
-# ImageNet classification settings (mean/std, samplers), 10 classes, a
+# ImageNet classification settings (mean/std, samplers), a
 # 32 px crop for training and a resize/crop for evaluation.
 _base_ = 'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py'
 

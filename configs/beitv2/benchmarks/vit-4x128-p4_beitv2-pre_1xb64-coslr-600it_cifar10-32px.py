@@ -13,7 +13,7 @@ _base_ = [
     '../../_base_/cls_runtime_iter.py',
 ]
 
-embed_dims = 128  # the 4x128 ViT's width
+embed_dims = 128  # the 4x128 ViT's width (set by the model base)
 
 # the 32 px crop and flip, then the ImageNet recipe's RandAugment and
 # random erasing

@@ -11,7 +11,7 @@ _base_ = [
     '../../_base_/cls_runtime_iter.py',
 ]
 
-embed_dims = 128  # the 4x128 ViT's width
+embed_dims = 128  # the 4x128 ViT's width (set by the model base)
 
 # the probe's lr rule (1e-3 * bs / 256, i.e. 4e-3 at 1024) at batch 128
 optim_wrapper = dict(optimizer=dict(lr=4e-3 * 128 / 1024))
