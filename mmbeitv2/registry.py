@@ -68,10 +68,10 @@ WEIGHT_INITIALIZERS = _child('weight initializer',
                              PRETRAIN_WEIGHT_INITIALIZERS, ['mmbeitv2.models'])
 METRICS = _child('metric', PRETRAIN_METRICS, ['mmbeitv2.evaluation'])
 EVALUATORS = _child('evaluator', PRETRAIN_EVALUATORS, ['mmbeitv2.evaluation'])
-VISUALIZERS = _child('visualizer', PRETRAIN_VISUALIZERS,
-                     ['mmbeitv2.visualization'])
-VISBACKENDS = _child('vis_backend', PRETRAIN_VISBACKENDS,
-                     ['mmbeitv2.visualization'])
+# mmbeitv2 registers no visualizer or vis backend of its own: lookups fall
+# through to mmpretrain's.
+VISUALIZERS = _child('visualizer', PRETRAIN_VISUALIZERS, [])
+VISBACKENDS = _child('vis_backend', PRETRAIN_VISBACKENDS, [])
 BATCH_AUGMENTS = _child('batch augment', PRETRAIN_BATCH_AUGMENTS,
                         ['mmbeitv2.models'])
 TASK_UTILS = _child('task util', PRETRAIN_TASK_UTILS, ['mmbeitv2.models'])

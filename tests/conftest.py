@@ -1,14 +1,49 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Fixtures shared by the test tree."""
+"""Fixtures shared by the whole test tree."""
+from contextlib import contextmanager
+from typing import Iterator
+
 import pytest
+import torch
+
+from mmbeitv2.compat import (install_checkpoint_safety,
+                             uninstall_checkpoint_safety)
+
+
+@contextmanager
+def _restored_checkpoint_loading() -> Iterator[None]:
+    """Undo, on exit, what install_checkpoint_safety changes in this
+    process: torch's safe-globals list and mmengine's local loader."""
+    saved = torch.serialization.get_safe_globals()
+    try:
+        yield
+    finally:
+        uninstall_checkpoint_safety()
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(saved)
 
 
 @pytest.fixture
-def safe_loader():
-    """mmbeitv2's safe local checkpoint loader, as the runner installs it,
-    taken off again after the test (no state leaks between tests)."""
-    from mmbeitv2.compat import (install_checkpoint_safety,
-                                 uninstall_checkpoint_safety)
-    install_checkpoint_safety()
-    yield
-    uninstall_checkpoint_safety()
+def checkpoint_safety() -> Iterator[None]:
+    """mmbeitv2's checkpoint allow-list and safe local loader, installed
+    for one test and removed after it."""
+    with _restored_checkpoint_loading():
+        install_checkpoint_safety()
+        yield
+
+
+@pytest.fixture(scope='session')
+def restored_checkpoint_loading():
+    """The context manager above, for fixtures of a wider scope (a
+    module-scoped runner installs the allow-list before the per-test
+    fixtures start)."""
+    return _restored_checkpoint_loading
+
+
+@pytest.fixture(autouse=True)
+def _no_checkpoint_loading_leaks() -> Iterator[None]:
+    """Runners built in-process (SafeCheckpointRunner, build_runner) install
+    the allow-list themselves; remove it after every test, so no test sees
+    another's."""
+    with _restored_checkpoint_loading():
+        yield

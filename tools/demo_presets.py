@@ -9,7 +9,7 @@ _DEMO = dict(
     work_dir='work_dirs/demo',
     vqkd='configs/demo/vqkd_demo_shapes10.py',
     pretrain='configs/demo/beitv2_demo_shapes10.py',
-    probe='configs/demo/vit-tiny-p4_linear-probe_demo_shapes10.py',
+    probe='configs/demo/vit-4x128-p4_linear-probe_demo_shapes10.py',
     probe_teacher=None,
     finetune=None,
     extra={})
@@ -20,9 +20,9 @@ PRESETS = {
         work_dir='work_dirs/cifar_benchmark',
         vqkd='configs/demo/vqkd_cifar10.py',
         pretrain='configs/demo/beitv2_cifar10.py',
-        probe='configs/demo/vit-tiny-p4_linear-probe_cifar10.py',
+        probe='configs/demo/vit-4x128-p4_linear-probe_cifar10.py',
         probe_teacher='configs/demo/effnet-lite0_linear-probe_cifar10.py',
-        finetune='configs/demo/vit-tiny-p4_finetune_cifar10.py',
+        finetune='configs/demo/vit-4x128-p4_finetune_cifar10.py',
         extra={}),
     # Seconds-long smoke run of every stage (tests, CI): one epoch of
     # batch 8 on a shapes10 with 4 train / 2 val images per class.

@@ -3,25 +3,8 @@
 _base_ = './beitv2_vit-base-p16_16xb128-coslr-300e_in1k.py'
 
 model = dict(backbone=dict(drop_path_rate=0.1), neck=dict(drop_path_rate=0.1))
-
 optim_wrapper = dict(optimizer=dict(betas=(0.9, 0.999)))
-
-# lists are replaced whole
+# lists are replaced whole: the same warmup, the cosine to 1600
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6,
-        by_epoch=True,
-        begin=0,
-        end=10,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=10,
-        end=1600,
-        convert_to_iter_based=True),
-]
-
+    _base_.param_scheduler[0], dict(_base_.param_scheduler[1], end=1600)]
 train_cfg = dict(max_epochs=1600)

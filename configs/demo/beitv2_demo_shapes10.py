@@ -1,11 +1,12 @@
-# Demo stage 2 (tools/run_demo.py): BEiT v2 pretraining on shapes10 on top of
-# the demo tokenizer (vqkd_demo_shapes10.py). The small CPU CIFAR-10 config of
-# configs/beitv2/ (32 px, patch 4 -> 8x8 grid, a 4x128 ViT with aggregation
-# from the 3rd block, K = 1024, 26 of 64 patches masked, the official
-# optimizer; docs/official.md §2.6) with the demo's data, batch and schedule.
-# The student must match vit-tiny-p4_linear-probe_demo_shapes10.py. run_demo.py
-# sets model.target_generator.init_cfg.checkpoint and the data.
-_base_ = ['../beitv2/beitv2_vit-tiny-p4_1xb32-coslr-400iter_cifar10.py']
+# Demo stage 2 (tools/run_demo.py): BEiT v2 pretraining on shapes10 on top
+# of the demo tokenizer (vqkd_demo_shapes10.py). The small CPU CIFAR-10
+# config of configs/beitv2/ (32 px, patch 4 -> 8x8 grid, a 4x128 ViT with
+# aggregation from the 3rd block, K = 1024, 26 of 64 patches masked, the
+# official optimizer; docs/official.md §2.6) with the demo's data, batch and
+# schedule.
+# The student must match vit-4x128-p4_linear-probe_demo_shapes10.py.
+# run_demo.py sets model.target_generator.init_cfg.checkpoint and the data.
+_base_ = ['../beitv2/beitv2_vit-4x128-p4_1xb32-coslr-400iter_cifar10.py']
 
 model = dict(
     target_generator=dict(

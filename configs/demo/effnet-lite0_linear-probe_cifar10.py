@@ -3,7 +3,7 @@
 # teacher's features as the tokenizer sees them (block 10 at 64 px, averaged
 # over space: 112-d), i.e. how much of the task the tokenizer's target
 # already solves; 2 epochs on the full train split, eval on the test split.
-_base_ = ['./vit-tiny-p4_linear-probe_cifar10.py']
+_base_ = ['./vit-4x128-p4_linear-probe_cifar10.py']
 
 model = dict(
     # The teacher takes RGB in [0, 1] and normalises it itself.
@@ -29,9 +29,6 @@ model = dict(
 val_evaluator = [dict(type='Accuracy', topk=(1, ))]
 test_evaluator = val_evaluator
 max_epochs = 2
-param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-         eta_min=0., convert_to_iter_based=True)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_epochs)]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 work_dir = './work_dirs/cifar_benchmark/probe_teacher'

@@ -4,7 +4,7 @@
 # CIFAR-10 config: 4x128 ViT encoder, 1-block decoder, K = 1024 codes
 # with dead-code restart, the offline EfficientNet-Lite0 teacher at 128 px.
 # run_demo.py sets data_root (any ImageFolder via --data) and the val split.
-_base_ = ['../vqkd/vqkd_vit-tiny-p4_1x128x4-effnet-lite0_1xb64-5e_cifar10.py']
+_base_ = ['../vqkd/vqkd_vit-4x128-p4_1x128x4-effnet-lite0_1xb64-5e_cifar10.py']
 
 data_root = 'data/shapes10/'
 # The whole train split (the CIFAR config takes every 20th image).
@@ -32,8 +32,7 @@ max_epochs = 8
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
          end=30),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=0,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(_base_.param_scheduler[1], begin=0, end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(

@@ -1,41 +1,15 @@
-# The paper's VQ-KD recipe (docs/official.md §1.6): 8 GPUs x 64, 100 epochs,
-# AdamW (0.9, 0.99), lr 5e-5 per 128 images, wd 1e-4, 10 warmup epochs, cosine
-# to 1e-5, no grad clipping.
+# The paper's VQ-KD recipe (docs/official.md §1.6): 8 GPUs x 64, 100
+# epochs, AdamW (0.9, 0.99), lr 5e-5 per 128 images, wd 1e-4, 10 warmup
+# epochs, cosine to 1e-5, no grad clipping.
 _base_ = [
     '../_base_/models/vqkd_vit-base-p16.py',
     '../_base_/datasets/imagenet_bs64_vqkd.py',
+    '../_base_/schedules/vqkd_adamw-coslr-100e.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
 default_scope = 'mmbeitv2'
 
-optim_wrapper = dict(
-    type='OptimWrapper',
-    # 5e-5 per 128 images, scaled linearly: 5e-5 * 512 / 128 = 2e-4.
-    optimizer=dict(
-        type='AdamW', lr=5e-5 * 512 / 128, betas=(0.9, 0.99), eps=1e-8,
-        weight_decay=1e-4),
-    # No decay on biases, 1-D params, cls_token and pos_embed (docs/official.md
-    # §1.6); the codebook is a buffer and never reaches the optimizer.
-    paramwise_cfg=dict(
-        bias_decay_mult=0.,
-        norm_decay_mult=0.,
-        flat_decay_mult=0.,
-        custom_keys={
-            'cls_token': dict(decay_mult=0.),
-            'pos_embed': dict(decay_mult=0.),
-        }))
-param_scheduler = [
-    # Official warmup starts from 0 (LinearLR needs a positive factor).
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0,
-         end=10, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=10,
-         end=100, convert_to_iter_based=True),
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
-val_cfg = dict()
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))
 custom_hooks = [dict(type='CodebookUsageHook')]
 randomness = dict(seed=0, diff_rank_seed=True)  # seed 0 + rank (official)
-# lr above is for 8 x 64 = 512 images per step.
-auto_scale_lr = dict(base_batch_size=512)

@@ -73,7 +73,7 @@ def test_tokenizer_loads_official_file(tmp_path):
     assert model.quantize.initted
 
 
-def test_pretraining_model_loads_official_file(tmp_path, safe_loader,
+def test_pretraining_model_loads_official_file(tmp_path, checkpoint_safety,
                                                log_lines):
     path, state = _official(tmp_path, 'beitv2_pretrain_tiny.pth')
     model = pretrain_parts(ARCH, early_layers=3, num_embed=64)
@@ -88,7 +88,7 @@ def test_pretraining_model_loads_official_file(tmp_path, safe_loader,
 
 
 def test_finetune_backbone_loads_official_pretraining_file(
-        tmp_path, safe_loader):
+        tmp_path, checkpoint_safety):
     path, state = _official(tmp_path, 'beitv2_pretrain_tiny.pth')
     conv_path = str(tmp_path / 'converted.pth')
     torch.save({'state_dict': convert_beitv2_pretrain(state)}, conv_path)

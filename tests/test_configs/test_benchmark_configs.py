@@ -135,13 +135,27 @@ def test_cls_config_trains_and_evaluates(path, image_folder, tmp_path):
         if k.startswith('backbone.') and after[k].is_floating_point())
     # a frozen probe never updates the backbone; fine-tuning does
     assert backbone_changed != frozen
+    # Evaluation with a known answer: every classifier of the head says
+    # 'dog' (class 1) whatever the features, and 2 of the 4 test images
+    # are dogs.
+    _constant_classifiers(model.head, torch.nn.Linear, label=1)
     metrics = runner.test()
-    top1 = metrics['accuracy/top1']
-    # 4 test images: top-1 is a multiple of 25 %
-    assert top1 in (0., 25., 50., 75., 100.)
+    assert metrics['accuracy/top1'] == pytest.approx(50.)
     if cfg.model.head.type == 'PerLayerLinearClsHead':
-        assert metrics['per_layer/best_top1'] >= top1 - 1e-6
-        assert 0 <= metrics['per_layer/best_layer'] < TINY['num_layers']
+        assert metrics['per_layer/best_top1'] == pytest.approx(50.)
+        assert metrics['per_layer/best_layer'] == 0  # a tie: the first
+
+
+def _constant_classifiers(head, layer_type, label: int) -> None:
+    """Zero every ``layer_type`` layer of ``head`` except the bias of
+    ``label``: the logits no longer depend on the input; argmax = label."""
+    layers = [m for m in head.modules() if isinstance(m, layer_type)]
+    assert layers
+    with torch.no_grad():
+        for m in layers:
+            m.weight.zero_()
+            m.bias.zero_()
+            m.bias[label] = 1.
 
 
 @pytest.fixture(scope='module')
@@ -231,6 +245,16 @@ def test_seg_config_trains_and_evaluates(path, seg_folder, tmp_path):
     after = runner.model.state_dict()
     assert not torch.equal(snapshot.state['backbone.cls_token'],
                            after['backbone.cls_token'])
+    # Evaluation with a known answer: the decode head says class 3 at every
+    # pixel, so aAcc is the share of valid label pixels that are 3, IoU(3)
+    # the same share and every other class's IoU 0 (all 5 occur).
+    _constant_classifiers(runner.model.decode_head.conv_seg, torch.nn.Conv2d,
+                          label=3)
     metrics = runner.test()
-    assert 0. <= metrics['mIoU'] <= 100.
-    assert 0. <= metrics['aAcc'] <= 100.
+    label = np.asarray(
+        Image.open(osp.join(seg_folder, 'annotations', 'val', '0.png')))
+    valid = label[label != 255]
+    assert set(np.unique(valid)) == {0, 1, 2, 3, 4}
+    share = 100. * (valid == 3).mean()
+    assert metrics['aAcc'] == pytest.approx(round(share, 2))
+    assert metrics['mIoU'] == pytest.approx(round(share / 5, 2))

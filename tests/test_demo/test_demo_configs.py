@@ -70,7 +70,7 @@ def test_values_that_must_agree():
     load = lambda name: Config.fromfile(  # noqa: E731
         osp.join(REPO, 'configs', 'demo', name))
     vqkd, pre = load('vqkd_demo_shapes10.py'), load('beitv2_demo_shapes10.py')
-    probe = load('vit-tiny-p4_linear-probe_demo_shapes10.py')
+    probe = load('vit-4x128-p4_linear-probe_demo_shapes10.py')
     tok = pre.model.target_generator
     # the pretraining target generator is the trained tokenizer
     for key in ('encoder', 'decoder', 'decoder_out_dims'):
@@ -84,5 +84,5 @@ def test_values_that_must_agree():
     assert probe.model.head.in_channels == pre.model.backbone.arch[
         'embed_dims']
     assert probe.model.backbone.frozen
-    cifar = load('vit-tiny-p4_finetune_cifar10.py')
+    cifar = load('vit-4x128-p4_finetune_cifar10.py')
     assert cifar.model.backbone.arch == pre.model.backbone.arch

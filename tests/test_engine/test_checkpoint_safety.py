@@ -33,9 +33,10 @@ class _Touch:
 
 
 @pytest.fixture(scope='module')
-def mmengine_ckpt(tmp_path_factory) -> str:
+def mmengine_ckpt(tmp_path_factory, restored_checkpoint_loading) -> str:
     work_dir = str(tmp_path_factory.mktemp('safety'))
-    toy_runner(work_dir, max_iters=2).train()
+    with restored_checkpoint_loading():  # the runner installs the list
+        toy_runner(work_dir, max_iters=2).train()
     return osp.join(work_dir, 'iter_2.pth')
 
 
@@ -56,7 +57,7 @@ def test_allow_list_covers_what_mmengine_saves(mmengine_ckpt):
     assert unsafe <= allowed, unsafe - allowed
 
 
-def test_mmengine_checkpoint_loads_weights_only(safe_loader,
+def test_mmengine_checkpoint_loads_weights_only(checkpoint_safety,
                                                 mmengine_ckpt):
     with torch.serialization.safe_globals(mmengine_safe_globals()):
         ckpt = torch.load(mmengine_ckpt, weights_only=True)
@@ -83,7 +84,7 @@ def test_getattr_stand_in_only_reaches_history_buffer_methods():
             _history_buffer_getattr(obj, name)
 
 
-def test_code_in_checkpoint_never_runs(safe_loader, tmp_path):
+def test_code_in_checkpoint_never_runs(checkpoint_safety, tmp_path):
     marker = tmp_path / 'pwned'
     path = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {}, 'x': _Touch(str(marker))}, path)
@@ -95,7 +96,7 @@ def test_code_in_checkpoint_never_runs(safe_loader, tmp_path):
     assert 'pathlib' in message and '--trust-checkpoint' in message
 
 
-def test_explicit_trust_per_file(safe_loader, tmp_path, monkeypatch):
+def test_explicit_trust_per_file(checkpoint_safety, tmp_path, monkeypatch):
     trusted, env_trusted = str(tmp_path / 'a.pth'), str(tmp_path / 'b.pth')
     for path in (trusted, env_trusted):
         torch.save({'args': argparse.Namespace(lr=0.5)}, path)
@@ -110,7 +111,7 @@ def test_explicit_trust_per_file(safe_loader, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize('content', [b'', b'hello, not a checkpoint\n'])
-def test_not_a_checkpoint(safe_loader, tmp_path, content):
+def test_not_a_checkpoint(checkpoint_safety, tmp_path, content):
     path = str(tmp_path / 'junk.pth')
     with open(path, 'wb') as f:
         f.write(content)
@@ -120,7 +121,7 @@ def test_not_a_checkpoint(safe_loader, tmp_path, content):
     assert '\n' not in str(err.value) and path in str(err.value)
 
 
-def test_truncated_and_missing_checkpoint(safe_loader, tmp_path,
+def test_truncated_and_missing_checkpoint(checkpoint_safety, tmp_path,
                                           mmengine_ckpt):
     path = str(tmp_path / 'cut.pth')
     with open(mmengine_ckpt, 'rb') as f:

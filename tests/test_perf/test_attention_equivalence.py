@@ -26,7 +26,8 @@ def _run(module, x, bias, **kwargs):
     x = x.clone().requires_grad_()
     b = None if bias is None else bias.clone().requires_grad_()
     out = module(x, b, **kwargs)
-    (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+    weight = torch.linspace(-1, 1, out.numel(), device=out.device)
+    (out * weight.view_as(out).to(out.dtype)).sum().backward()
     return out, x.grad, None if b is None else b.grad
 
 
@@ -49,6 +50,23 @@ def test_sdpa_matches_plain_attention(own_table, shared):
         plain_nobias = BEiTAttention(C, HEADS, use_sdpa=False)
         plain_nobias.load_state_dict(plain.state_dict(), strict=False)
         assert not torch.allclose(plain_nobias(x), outs[1][0], atol=1e-3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_sdpa_matches_plain_attention_cuda():
+    """On CUDA, SDPA with a float additive bias (shared table + own table)
+    picks a fused kernel of its own; it still gives the plain path's output
+    and input, bias and parameter gradients (fp32)."""
+    fast, plain = _pair(
+        BEiTAttention, embed_dims=C, num_heads=HEADS, window_size=WIN)
+    fast, plain = fast.cuda(), plain.cuda()
+    torch.manual_seed(1)
+    x = torch.randn(3, N, C, device='cuda')
+    bias = torch.randn(HEADS, N, N, device='cuda')
+    outs = [_run(m, x, bias) for m in (fast, plain)]
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
+    assert_grads_close(grads(fast), grads(plain), atol=1e-4, rtol=1e-3)
 
 
 def test_sdpa_matches_plain_backbone():

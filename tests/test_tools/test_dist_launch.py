@@ -17,7 +17,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.integration
-def test_dist_train_two_processes(tmp_path):
+def test_dist_train_two_processes(tmp_path, checkpoint_safety):
     tmp = str(tmp_path)
     config = write_config(tmp, max_iters=4)
     work_dir = osp.join(tmp, 'work')

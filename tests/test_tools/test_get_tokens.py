@@ -76,8 +76,28 @@ def test_get_tokens_cli(setup, tmp_path, monkeypatch, capsys):
     # Same preprocessing by hand: Resize(round(32*256/224)=37) bicubic on
     # the shorter edge, CenterCrop(32), [0, 1].
     for p in paths:
-        x = tool.load_image(p, 32)
+        x = _by_hand(p, 32)
         assert x.shape == (3, 32, 32) and 0 <= x.min() and x.max() <= 1
+        torch.testing.assert_close(tool.load_image(p, 32), x)
         ids = model.get_tokens(x[None])[0].tolist()
         assert result[p] == ids and len(ids) == 16
         assert f'{p}: ' + ' '.join(map(str, ids)) in printed
+
+
+def _by_hand(path: str, size: int) -> torch.Tensor:
+    """The tool's contract with PIL and numpy alone: the shorter edge
+    resized (bicubic) to round(S * 256 / 224), the longer one in
+    proportion (truncated, as torchvision), a centred S x S crop, [0, 1]."""
+    with Image.open(path) as img:
+        img = img.convert('RGB')
+        w, h = img.size
+        short = round(size * 256 / 224)  # 37 for 32
+        if w <= h:
+            new_w, new_h = short, int(short * h / w)
+        else:
+            new_w, new_h = int(short * w / h), short
+        img = img.resize((new_w, new_h), Image.BICUBIC)
+    top, left = round((new_h - size) / 2), round((new_w - size) / 2)
+    arr = np.asarray(img, dtype=np.float32)[top:top + size,
+                                            left:left + size]  # (S, S, 3)
+    return torch.from_numpy(arr / 255.).permute(2, 0, 1)  # (3, S, S)

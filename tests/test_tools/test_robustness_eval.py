@@ -28,7 +28,7 @@ from mmbeitv2.utils import register_all_modules
 
 REPO = osp.join(osp.dirname(__file__), '..', '..')
 CONFIG = osp.join(REPO, 'tests', 'data', 'configs',
-                  'vit-tiny-p8_beitv2-ft_in1k-32px.py')
+                  'vit-4x64-p8_beitv2-ft_in1k-32px.py')
 FRAGMENTS = osp.join(REPO, 'configs', '_base_', 'datasets', 'robustness')
 
 A, R = IMAGENET_A_INDICES, IMAGENET_R_INDICES

@@ -12,7 +12,7 @@ from PIL import Image
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
 TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'seg_overlay.py')
 CONFIG = osp.join(ROOT, 'configs', 'beitv2', 'benchmarks',
-                  'upernet_vit-tiny-p8_beitv2-pre_1xb4-1k_camvid-128x128.py')
+                  'upernet_vit-6x128-p8_beitv2-pre_1xb4-1k_camvid-128x128.py')
 
 
 def load_tool():

@@ -29,11 +29,11 @@ sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmbeitv2.utils import register_all_modules  # noqa: E402
-from mmbeitv2.utils.benchmark import (PeakMemory, count_flops,  # noqa: E402
-                                      matmul_peak, paired_ratio, summarize,
-                                      time_call)
-from mmbeitv2.utils.benchmark_stages import (Side, build_sides,  # noqa: E402
-                                             make_batch)
+
+# the harness next to this script (a script's folder is on sys.path)
+from benchmark_stages import Side, build_sides, make_batch  # noqa: E402
+from benchmark_utils import (PeakMemory, count_flops,  # noqa: E402
+                             matmul_peak, paired_ratio, summarize, time_call)
 
 DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 

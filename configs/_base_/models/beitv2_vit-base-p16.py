@@ -15,10 +15,8 @@ model = dict(
     # [-1, 1] itself, docs/official.md §1.2). Both are converted BGR -> RGB.
     data_preprocessor=dict(
         type='TwoNormDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        second_mean=[0., 0., 0.],
-        second_std=[255., 255., 255.],
+        mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+        second_mean=[0., 0., 0.], second_std=[255., 255., 255.],
         to_rgb=True),
     backbone=dict(
         type='BEiTv2ViT',

@@ -37,20 +37,10 @@ optim_wrapper = dict(
 # LinearLR would divide by zero at start_factor=0, so start at 1e-6 of the
 # peak.
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6,
-        by_epoch=True,
-        begin=0,
-        end=10,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=10,
-        end=300,
-        convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end=10,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=10,
+         end=300, convert_to_iter_based=True),
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=300)

@@ -8,20 +8,7 @@ _base_ = './vit-base-p16_beitv2-1600e-pre_8xb128-coslr-100e_in1k.py'
 model = dict(backbone=dict(drop_path_rate=0.1), train_cfg=None)
 optim_wrapper = dict(
     optimizer=dict(lr=5e-5), paramwise_cfg=dict(layer_decay_rate=0.75))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6,
-        by_epoch=True,
-        begin=0,
-        end=20,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=True,
-        begin=20,
-        end=30,
-        eta_min=1e-6,
-        convert_to_iter_based=True)
-]
+# warmup and cosine of the base schedule, other lengths
+param_scheduler = [dict(_base_.param_scheduler[0], end=20),
+                   dict(_base_.param_scheduler[1], begin=20, end=30)]
 train_cfg = dict(max_epochs=30)

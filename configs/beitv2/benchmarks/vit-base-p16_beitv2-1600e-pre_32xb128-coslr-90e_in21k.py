@@ -19,22 +19,9 @@ test_cfg = None
 
 optim_wrapper = dict(
     optimizer=dict(lr=6e-4), paramwise_cfg=dict(layer_decay_rate=0.75))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6,
-        by_epoch=True,
-        begin=0,
-        end=20,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=True,
-        begin=20,
-        end=90,
-        eta_min=1e-6,
-        convert_to_iter_based=True)
-]
+# warmup and cosine of the base schedule, other lengths
+param_scheduler = [dict(_base_.param_scheduler[0], end=20),
+                   dict(_base_.param_scheduler[1], begin=20, end=90)]
 train_cfg = dict(max_epochs=90)
 default_hooks = dict(
     checkpoint=dict(_delete_=True, type='CheckpointHook', interval=1,

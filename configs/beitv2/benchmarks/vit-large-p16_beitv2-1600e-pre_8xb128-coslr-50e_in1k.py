@@ -8,20 +8,7 @@ model = dict(
     head=dict(in_channels=1024))
 optim_wrapper = dict(
     optimizer=dict(lr=2e-4), paramwise_cfg=dict(layer_decay_rate=0.8))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=True,
-        begin=5,
-        end=50,
-        eta_min=1e-6,
-        convert_to_iter_based=True)
-]
+# warmup and cosine of the base schedule, other lengths
+param_scheduler = [dict(_base_.param_scheduler[0], end=5),
+                   dict(_base_.param_scheduler[1], begin=5, end=50)]
 train_cfg = dict(max_epochs=50)

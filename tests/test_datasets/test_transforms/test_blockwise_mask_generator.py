@@ -129,22 +129,43 @@ def test_determinism_under_seed():
     assert len({m.tobytes() for m in a}) == 50
 
 
-def test_blocks_use_python_random_and_topup_numpy():
+def test_blocks_use_python_random_and_topup_numpy(monkeypatch):
     """The official generator's two random sources: python ``random`` for
     blocks, ``np.random`` for the top-up."""
     gen = BlockwiseMaskGenerator(input_size=224, patch_size=16)
-    masks = set()
-    for np_seed in range(20):
-        random.seed(0)
-        np.random.seed(np_seed)
-        masks.add(gen.generate().tobytes())
-    # the numpy seed only moves the top-up cells: few distinct masks
-    assert 1 < len(masks) < 20 or len(masks) == 1
-    masks = set()
-    for py_seed in range(20):
+    picks = []  # cells of each np.random.choice call (the top-up)
+    choice = np.random.choice
+
+    def counting_choice(*args, **kwargs):
+        picks.append(args[1])
+        return choice(*args, **kwargs)
+
+    monkeypatch.setattr(np.random, 'choice', counting_choice)
+
+    def draw(py_seed, np_seed):
         random.seed(py_seed)
-        np.random.seed(0)
-        masks.add(gen.generate().tobytes())
+        np.random.seed(np_seed)
+        picks.clear()
+        mask = gen.generate()
+        assert mask.sum() == 75
+        return mask, sum(picks)
+
+    # blocks alone reach 75 under python seed 0: no top-up, and the numpy
+    # seed changes nothing
+    masks = [draw(0, s) for s in range(20)]
+    assert all(k == 0 for _, k in masks)
+    assert len({m.tobytes() for m, _ in masks}) == 1
+    # a python seed whose blocks stop short of 75: the numpy seed moves
+    # exactly the top-up cells, the block cells stay
+    py_seed = next(s for s in range(100) if draw(s, 0)[1] > 0)
+    masks = [draw(py_seed, s) for s in range(20)]
+    topup = masks[0][1]
+    assert all(k == topup for _, k in masks)
+    common = np.logical_and.reduce([m for m, _ in masks])
+    assert common.sum() == 75 - topup
+    assert len({m.tobytes() for m, _ in masks}) > 1
+    # the python seed moves the blocks: 20 seeds, 20 masks
+    masks = {draw(s, 0)[0].tobytes() for s in range(20)}
     assert len(masks) == 20
 
 

@@ -59,7 +59,7 @@ def build_wrapper(model):
     cfg = Config.fromfile(
         osp.join(
             ROOT, 'configs/beitv2/'
-            'beitv2_vit-tiny-p4_1xb32-coslr-400iter_cifar10.py'))
+            'beitv2_vit-4x128-p4_1xb32-coslr-400iter_cifar10.py'))
     wrapper_cfg = copy.deepcopy(cfg.optim_wrapper)
     return build_optim_wrapper(model, wrapper_cfg)
 

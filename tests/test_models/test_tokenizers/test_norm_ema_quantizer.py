@@ -60,17 +60,44 @@ def test_eval_mode_does_not_mutate_anything():
 
 
 def test_straight_through_and_commitment():
-    q = NormEMAVectorQuantizer(num_embed=16, embed_dims=8).train()
-    z_e = _feats().requires_grad_()
+    """Forward: the codebook vectors of the chosen ids (the codebook before
+    this step's EMA update); backward: the gradient w.r.t. z_e is the one of
+    l2norm alone (identity through the quantization); the commitment loss
+    is beta * mse(code, z) with the code detached."""
+    torch.manual_seed(0)
+    q = NormEMAVectorQuantizer(
+        num_embed=16, embed_dims=8, kmeans_init=False, beta=0.5).train()
+    e0 = q.embedding.weight.clone()
+    z_e = _feats().requires_grad_()  # (B, D, H, W) = (2, 8, 4, 4)
     z_q, loss, idx = q(z_e)
-    z = F.normalize(z_e.detach().permute(0, 2, 3, 1), dim=-1)
-    codes = q.embedding.weight[idx].view(z.shape)
-    # Output values are the (pre-update) codes ... up to the EMA step.
+    assert not torch.equal(q.embedding.weight, e0)  # the EMA step ran
+    z = F.normalize(z_e.detach().permute(0, 2, 3, 1), dim=-1)  # (B, H, W, D)
+    # idx: the nearest old code by cosine, in raster order
+    assert torch.equal(idx, (z.reshape(-1, 8) @ e0.t()).argmax(1))
+    codes = e0[idx].reshape(2, 4, 4, 8).permute(0, 3, 1, 2)  # (B, D, H, W)
     assert z_q.shape == z_e.shape and z_q.dtype == torch.float32
-    assert loss.item() > 0 and loss.item() < 4 / 8 + 1e-6
-    (z_q.sum() + loss).backward()
-    assert z_e.grad is not None and z_e.grad.abs().sum() > 0
-    assert codes.shape == z.shape
+    torch.testing.assert_close(z_q, codes, atol=1e-6, rtol=0)
+    torch.testing.assert_close(
+        loss, 0.5 * F.mse_loss(codes.permute(0, 2, 3, 1), z))
+
+    # straight through: d(sum(g * z_q))/dz_e == d(sum(g * l2norm(z_e)))/dz_e
+    g = torch.randn(z_e.shape, generator=torch.Generator().manual_seed(1))
+    (g * z_q).sum().backward()
+    ref = z_e.detach().clone().requires_grad_()
+    (g * F.normalize(ref, dim=1)).sum().backward()
+    torch.testing.assert_close(z_e.grad, ref.grad)
+
+    # commitment: the code is a constant, only z gets the gradient
+    z_e.grad = None
+    e1 = q.embedding.weight.clone()
+    _, loss1, idx1 = q(z_e, update=False)
+    loss1.backward()
+    c1 = e1[idx1].reshape(2, 4, 4, 8)  # (B, H, W, D)
+    ref.grad = None
+    (0.5 * F.mse_loss(c1, F.normalize(ref, dim=1).permute(0, 2, 3, 1))
+     ).backward()
+    assert ref.grad.abs().sum() > 0
+    torch.testing.assert_close(z_e.grad, ref.grad)
 
 
 def test_fp32_under_autocast():

@@ -58,7 +58,7 @@ def test_variants_inherit():
 
 def test_cifar_config_builds_offline():
     cfg, model = _build(
-        'vqkd_vit-tiny-p4_1x128x4-effnet-lite0_1xb64-5e_cifar10.py',
+        'vqkd_vit-4x128-p4_1x128x4-effnet-lite0_1xb64-5e_cifar10.py',
         teacher=dict(
             type='EfficientNetLite0Teacher', input_size=128,
             pretrained=False))

@@ -7,6 +7,7 @@
 _base_ = [
     '../_base_/models/vqkd_vit-base-p16.py',
     '../_base_/datasets/cifar10_bs64_vqkd.py',
+    '../_base_/schedules/vqkd_adamw-coslr-100e.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
 default_scope = 'mmbeitv2'
@@ -24,28 +25,14 @@ model = dict(
     teacher=dict(
         _delete_=True, type='EfficientNetLite0Teacher', input_size=128))
 
-# The paper's AdamW setup (docs/official.md §1.6) at a short-run learning rate.
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(
-        type='AdamW', lr=1e-3, betas=(0.9, 0.99), eps=1e-8,
-        weight_decay=1e-4),
-    paramwise_cfg=dict(
-        bias_decay_mult=0.,
-        norm_decay_mult=0.,
-        flat_decay_mult=0.,
-        custom_keys={
-            'cls_token': dict(decay_mult=0.),
-            'pos_embed': dict(decay_mult=0.),
-        }))
+# The paper's AdamW setup (docs/official.md §1.6) at a short-run learning
+# rate: 1 warmup epoch from 1e-3 of it, cosine to epoch 5.
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=1, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=1,
-         end=5, convert_to_iter_based=True),
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=1),
+    dict(_base_.param_scheduler[1], begin=1, end=5),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5, val_interval=5)
-val_cfg = dict()
+train_cfg = dict(max_epochs=5, val_interval=5)
 custom_hooks = [dict(type='CodebookUsageHook')]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),

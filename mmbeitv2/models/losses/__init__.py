@@ -1,1 +1,0 @@
-# Copyright (c) mmbeitv2 contributors. All rights reserved.
