@@ -51,28 +51,11 @@ train_pipeline = [
 #       dataset=dict(pipeline={{_base_.mmpretrain_train_pipeline}}))
 mmpretrain_train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(
-        type='ColorJitter',
-        brightness=0.4,
-        contrast=0.4,
-        saturation=0.4,
-        hue=0.),
+    dict(train_pipeline[1], type='ColorJitter'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='RandomResizedCropAndInterpolationWithTwoPic',
-        size=224,
-        second_size=224,
-        interpolation='bicubic',
-        second_interpolation='bicubic',
-        scale=(0.2, 1.0)),
-    dict(
-        type='BlockwiseMaskGenerator',
-        input_size=224,
-        patch_size=16,
-        num_masking_patches=75,
-        min_num_patches=16,
-        min_aspect=0.3),
-    dict(type='PackInputs', algorithm_keys=['mask']),
+    dict(train_pipeline[3],
+         type='RandomResizedCropAndInterpolationWithTwoPic'),
+    *train_pipeline[4:],  # the same mask generator and packing
 ]
 
 train_dataloader = dict(
