@@ -41,6 +41,7 @@ def _model(use_sdpa):
             patch_size=8,
             with_mask_token=True,
             use_shared_rel_pos_bias=True,
+            use_rel_pos_bias=False,
             out_indices=(2, 3),
             out_type='raw',
             final_norm=False,

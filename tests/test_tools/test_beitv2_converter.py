@@ -99,6 +99,9 @@ def pretrain_model():
             img_size=32,
             patch_size=8,
             with_mask_token=True,
+            out_type='raw',
+            use_shared_rel_pos_bias=True,
+            use_rel_pos_bias=False,
             out_indices=(EARLY - 1, DEPTH - 1)))
     model.neck = MODELS.build(
         dict(type='BEiTv2Neck', arch=ARCH, early_layers=EARLY))
@@ -243,6 +246,9 @@ def test_extract_backbone(tmp_path):
             arch=ARCH,
             img_size=32,
             patch_size=8,
-            with_mask_token=True))
+            with_mask_token=True,
+            out_type='raw',
+            use_shared_rel_pos_bias=True,
+            use_rel_pos_bias=False))
     result = backbone.load_state_dict(bare, strict=True)
     assert not result.missing_keys and not result.unexpected_keys

@@ -30,6 +30,7 @@ model = dict(
         final_norm=False,
         with_mask_token=True,
         use_shared_rel_pos_bias=True,  # one zero-init table (spec §2.1)
+        use_rel_pos_bias=False,
         layer_scale_init_value=layer_scale_init_value,
         drop_path_rate=0.,  # 0 for 300 epochs, 0.1 for 1600 (spec §2.6)
         init_style='pretrain'),  # trunc N(0, .02) at +-1 sigma (spec §6.1)

@@ -37,6 +37,7 @@ def build_model(drop_path_rate=0., use_sdpa=True):
                 type='BEiTv2ViT', arch=ARCH, img_size=32, patch_size=8,
                 out_indices=(2, 3), out_type='raw', final_norm=False,
                 with_mask_token=True, layer_scale_init_value=0.1,
+                use_shared_rel_pos_bias=True, use_rel_pos_bias=False,
                 drop_path_rate=drop_path_rate, use_sdpa=use_sdpa),
             neck=dict(
                 type='BEiTv2Neck', arch=ARCH, early_layers=3,
