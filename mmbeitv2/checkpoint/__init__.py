@@ -1,0 +1,1 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
