@@ -12,6 +12,11 @@ relative_position_bias.relative_position_bias_table}``,
 norm without mean pooling), ``pooler.layernorm`` (mean pooling) and
 ``classifier``; ``BeitForImageClassification`` prefixes the model with
 ``beit.``. Our fused ``qkv`` (no k bias) is split into q/k/v projections.
+
+Files on disk (``save_pretrained`` of transformers 5, and the Hub's BEiT
+checkpoints) keep the classic names (``encoder.layer.i.attention.attention.
+query``, ``intermediate.dense``, ``encoder.relative_position_bias``, ...);
+``hf_to_mmbeitv2`` reads both.
 """
 import re
 from collections import OrderedDict
@@ -42,6 +47,31 @@ _TOP = (
     ('ln1.', 'layernorm.'),
     ('ln2.', 'pooler.layernorm.'),
 )
+
+# Classic (on-disk) names inside ``encoder.layer.i.`` -> transformers 5's.
+_CLASSIC_BLOCK = (
+    ('attention.attention.query.', 'attention.q_proj.'),
+    ('attention.attention.key.', 'attention.k_proj.'),
+    ('attention.attention.value.', 'attention.v_proj.'),
+    ('attention.output.dense.', 'attention.o_proj.'),
+    ('attention.attention.relative_position_bias.',
+     'relative_position_bias.'),
+    ('intermediate.dense.', 'mlp.fc1.'),
+    ('output.dense.', 'mlp.fc2.'),
+)
+
+
+def classic_hf_key_to_modern(key: str) -> str:
+    """``encoder.layer.3.intermediate.dense.weight`` ->
+    ``layers.3.mlp.fc1.weight``; other keys unchanged."""
+    if key.startswith('encoder.relative_position_bias.'):
+        return 'shared_position_bias.' + key[len(
+            'encoder.relative_position_bias.'):]
+    m = re.match(r'encoder\.layer\.(\d+)\.(.*)', key)
+    if m is None:
+        return key
+    rest = _rename(m.group(2), _CLASSIC_BLOCK) or m.group(2)
+    return f'layers.{m.group(1)}.{rest}'
 
 
 def _rename(key: str, rules, reverse: bool = False) -> Optional[str]:
@@ -140,7 +170,8 @@ def hf_to_mmbeitv2(state_dict: Tensors) -> 'OrderedDict':
     ``qkv`` has none); a k bias that is not zero cannot be represented.
     """
     sd = OrderedDict(
-        (k[len('beit.'):] if k.startswith('beit.') else k, v)
+        (classic_hf_key_to_modern(k[len('beit.'):] if k.startswith('beit.')
+                                  else k), v)
         for k, v in state_dict.items())
     out = OrderedDict()
     qkv = {}

@@ -26,18 +26,13 @@ def mmbeitv2_to_mmpretrain(backbone: Tensors,
     return out
 
 
-def mmpretrain_model_cfg(settings: dict,
-                         num_classes: int = 0,
-                         checkpoint: Optional[str] = None) -> dict:
+def mmpretrain_model_cfg(settings: dict, num_classes: int = 0) -> dict:
     """The mmpretrain ``model`` dict of the exported weights.
 
     Args:
         settings (dict): ``infer_settings`` output.
         num_classes (int): Classes of the linear head; 0 for none.
             Defaults to 0.
-        checkpoint (str, optional): Weights to load through the backbone's
-            ``init_cfg`` (with the head: use ``load_from`` instead).
-            Defaults to None.
 
     Returns:
         dict: ``type='ImageClassifier'`` with a ``BEiTViT`` backbone.
@@ -55,9 +50,6 @@ def mmpretrain_model_cfg(settings: dict,
         use_rel_pos_bias=settings['use_rel_pos_bias'],
         use_shared_rel_pos_bias=settings['use_shared_rel_pos_bias'],
         layer_scale_init_value=settings['layer_scale_init_value'])
-    if checkpoint is not None and not num_classes:
-        backbone['init_cfg'] = dict(
-            type='Pretrained', checkpoint=checkpoint, prefix='backbone.')
     model = dict(
         type='ImageClassifier',
         data_preprocessor=dict(
@@ -76,8 +68,9 @@ def mmpretrain_model_cfg(settings: dict,
 
 def mmpretrain_config_text(model: dict,
                            load_from: Optional[str] = None) -> str:
-    """A python config file for mmpretrain's ``get_model`` /
-    ``tools/test.py`` holding ``model`` (and ``load_from``)."""
+    """A python config file holding ``model`` and ``load_from`` (read by
+    mmpretrain's ``get_model(CONFIG, pretrained=True)`` and
+    ``tools/test.py``)."""
     lines = ['# Written by tools/model_converters/mmbeitv2_to_mmpretrain.py',
              "default_scope = 'mmpretrain'",
              'model = ' + pprint.pformat(model, sort_dicts=False)]

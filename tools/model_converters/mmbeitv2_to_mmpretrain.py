@@ -6,16 +6,17 @@ weights (``DST``) and a config next to them (``DST`` with ``.py``).
 ``BEiTv2ViT`` keeps mmpretrain's parameter names, so only the
 pretraining-only ``mask_token`` is dropped; the config states the layout
 read off the weights (shared or per-block relative position tables, layer
-scale, pooling) and loads them (``load_from`` with a classifier head, the
-backbone's ``init_cfg`` otherwise). The config's data preprocessor is
-ImageNet's mean/std.
+scale, pooling) and names them in ``load_from``. The config's data
+preprocessor is ImageNet's mean/std. To fine-tune the backbone in an
+mmpretrain config instead: ``init_cfg=dict(type='Pretrained',
+checkpoint=DST, prefix='backbone.')``.
 
 Example::
 
     python tools/model_converters/mmbeitv2_to_mmpretrain.py \\
         work_dirs/ft/epoch_100.pth beitv2_mmpretrain.pth
     python -c "from mmpretrain import get_model; \\
-        m = get_model('beitv2_mmpretrain.py')"
+        m = get_model('beitv2_mmpretrain.py', pretrained=True)"
 """
 import argparse
 import os.path as osp
@@ -51,11 +52,10 @@ def export(src: str, dst: str, num_heads=None) -> dict:
     state_dict = mmbeitv2_to_mmpretrain(parts['backbone'], head)
     torch.save({'state_dict': state_dict}, dst)
     dst_abs = osp.abspath(dst)
-    model = mmpretrain_model_cfg(settings, num_classes, dst_abs)
+    model = mmpretrain_model_cfg(settings, num_classes)
     config = osp.splitext(dst)[0] + '.py'
     with open(config, 'w') as f:
-        f.write(
-            mmpretrain_config_text(model, dst_abs if num_classes else None))
+        f.write(mmpretrain_config_text(model, dst_abs))
     return dict(kind=parts['kind'], config=config, dropped=parts['dropped'],
                 tensors=len(state_dict), num_classes=num_classes)
 
