@@ -6,7 +6,7 @@ import torch
 from mmbeitv2.checkpoint.timm_keys import (mmbeitv2_key_to_timm,
                                            timm_to_mmbeitv2)
 from ._models import (PRETRAIN, TINY, backbone, classifier, logits,
-                          save_model, save_pretrain, tool)
+                      save_model, save_pretrain, tool)
 
 timm = pytest.importorskip('timm')
 from timm.models.beit import Beit  # noqa: E402

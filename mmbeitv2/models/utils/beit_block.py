@@ -43,7 +43,7 @@ class Mlp(nn.Module):
 
 
 def _norm(norm_cfg: Optional[dict], embed_dims: int) -> nn.Module:
-    """LayerNorm eps 1e-6 (spec §6.12), or mmpretrain's ``build_norm_layer``
+    """LayerNorm eps 1e-6 (docs/official.md §6.12), or mmpretrain's ``build_norm_layer``
     for another ``norm_cfg``."""
     if norm_cfg is None:
         return nn.LayerNorm(embed_dims, eps=1e-6)
