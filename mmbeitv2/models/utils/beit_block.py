@@ -43,8 +43,8 @@ class Mlp(nn.Module):
 
 
 def _norm(norm_cfg: Optional[dict], embed_dims: int) -> nn.Module:
-    """LayerNorm eps 1e-6 (docs/official.md §6.12), or mmpretrain's ``build_norm_layer``
-    for another ``norm_cfg``."""
+    """LayerNorm eps 1e-6 (docs/official.md §6.12), or mmpretrain's
+    ``build_norm_layer`` for another ``norm_cfg``."""
     if norm_cfg is None:
         return nn.LayerNorm(embed_dims, eps=1e-6)
     from mmpretrain.models.utils import build_norm_layer
