@@ -24,6 +24,7 @@ def load_tokenizer(config, checkpoint: str, trusted: bool = False):
         VQKDTokenizer: In eval mode.
     """
     from mmengine.config import Config
+    from mmengine.registry import DefaultScope
 
     from mmbeitv2.models.tokenizers import load_tokenizer_checkpoint
     from mmbeitv2.registry import MODELS
@@ -34,7 +35,8 @@ def load_tokenizer(config, checkpoint: str, trusted: bool = False):
     model_cfg.teacher = None  # tokens only: never build/download a teacher
     model_cfg.pop('init_cfg', None)
     model_cfg.pop('data_preprocessor', None)
-    model = MODELS.build(model_cfg)
+    with DefaultScope.overwrite_default_scope('mmbeitv2'):
+        model = MODELS.build(model_cfg)
     load_tokenizer_checkpoint(model, checkpoint, trusted=trusted)
     return model.eval()
 

@@ -3,6 +3,7 @@
 tensors give the same ids, batched or not."""
 import numpy as np
 import torch
+from mmengine.registry import DefaultScope
 from PIL import Image
 
 from mmbeitv2.apis import get_tokens
@@ -16,13 +17,14 @@ def test_inputs_agree(tmp_path):
     tiny = dict(embed_dims=32, num_layers=1, num_heads=2,
                 feedforward_channels=64)
     torch.manual_seed(0)
-    tok = MODELS.build(
-        dict(type='VQKDTokenizer',
-             encoder=dict(arch=tiny, img_size=32, patch_size=8),
-             decoder=dict(arch=tiny, img_size=4, patch_size=1,
-                          in_channels=8),
-             quantizer=dict(num_embed=16, embed_dims=8),
-             decoder_out_dims=12, teacher=None))
+    with DefaultScope.overwrite_default_scope('mmbeitv2'):
+        tok = MODELS.build(
+            dict(type='VQKDTokenizer',
+                 encoder=dict(arch=tiny, img_size=32, patch_size=8),
+                 decoder=dict(arch=tiny, img_size=4, patch_size=1,
+                              in_channels=8),
+                 quantizer=dict(num_embed=16, embed_dims=8),
+                 decoder_out_dims=12, teacher=None))
     tok.init_weights()
     tok.eval()
     rng = np.random.default_rng(0)

@@ -5,8 +5,9 @@ import importlib.util
 import os.path as osp
 
 import torch
+from mmengine.registry import DefaultScope
 
-from mmbeitv2.registry import MODELS
+from mmbeitv2.registry import MODELS as _MODELS
 from mmbeitv2.utils import register_all_modules
 
 register_all_modules()
@@ -17,6 +18,16 @@ PRETRAIN = dict(out_type='raw', use_shared_rel_pos_bias=True,
                 use_rel_pos_bias=False, with_mask_token=True)
 FINETUNE = dict(out_type='avg_featmap', use_shared_rel_pos_bias=False,
                 use_rel_pos_bias=True)
+
+
+class MODELS:
+    """``build`` in the mmbeitv2 scope, whatever scope an earlier test left
+    current (e.g. mmseg's)."""
+
+    @staticmethod
+    def build(cfg: dict):
+        with DefaultScope.overwrite_default_scope('mmbeitv2'):
+            return _MODELS.build(cfg)
 
 
 def tool(name: str):
