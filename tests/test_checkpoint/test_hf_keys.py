@@ -74,6 +74,9 @@ def test_classifier_to_hf_and_back(tmp_path):
     hf = _from_pretrained(transformers.BeitForImageClassification, out)
     assert not hf.config.use_shared_relative_position_bias
     assert hf.config.use_relative_position_bias
+    proc = transformers.AutoImageProcessor.from_pretrained(out)
+    assert proc.crop_size == dict(height=32, width=32)
+    assert list(proc.image_mean) == [0.485, 0.456, 0.406]
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(hf(pixel_values=x).logits,

@@ -9,7 +9,10 @@ head) loads it without missing or unexpected keys. The config mirrors the
 checkpoint: a shared relative position table (pretraining) or per-block
 tables, layer scale, mean pooling (our ``ln2``; a fresh identity norm when
 the checkpoint has none) or [CLS] pooling after a final norm, LayerNorm eps
-1e-6.
+1e-6. A ``preprocessor_config.json`` (``BeitImageProcessor``) holds our
+evaluation preprocessing: ImageNet mean/std (not BEiT v1's 0.5), bicubic
+resize to round(S * 256 / 224) and center crop S; HF resizes both sides,
+so for non-square images it differs from our shorter-edge resize.
 
 Example::
 
@@ -61,8 +64,26 @@ def export(src: str, dst_dir: str, num_heads=None) -> dict:
     result = model.load_state_dict(state_dict, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     model.save_pretrained(dst_dir)
+    save_image_processor(dst_dir, settings['img_size'])
     return dict(kind=parts['kind'], cls=type(model).__name__, added=added,
                 dropped=parts['dropped'], tensors=len(state_dict))
+
+
+def save_image_processor(dst_dir: str, size: int) -> None:
+    """``preprocessor_config.json`` of our test pipeline (module doc)."""
+    from transformers import BeitImageProcessor
+    resize = round(size * 256 / 224)
+    BeitImageProcessor(
+        do_resize=True,
+        size=dict(height=resize, width=resize),
+        resample=3,  # PIL bicubic
+        do_center_crop=True,
+        crop_size=dict(height=size, width=size),
+        do_rescale=True,
+        do_normalize=True,
+        image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225],
+        do_reduce_labels=False).save_pretrained(dst_dir)
 
 
 def main(argv=None) -> None:
