@@ -156,3 +156,28 @@ def read_checkpoint(path: str) -> Tensors:
         raise UserInputError(f'{path} holds a {type(ckpt).__name__}, not a '
                              'state dict')
     return unwrap_checkpoint(ckpt)[0]
+
+
+def fill_fresh(state_dict: Tensors, expected: Tensors) -> list:
+    """Add what ``expected`` (a freshly built target model's state dict)
+    has and ``state_dict`` lacks, when it is the identity: a fresh pooled
+    norm (ones/zeros, as the official fine-tuning starts it) or layer scale
+    ones (no layer scale). In place.
+
+    Returns:
+        list[str]: The keys added.
+
+    Raises:
+        KeyError: If anything else is missing.
+    """
+    added = []
+    for key, ref in expected.items():
+        if key in state_dict:
+            continue
+        if re.search(r'(^|\.)(fc_norm|pooler\.layernorm)\.(weight|bias)$',
+                     key) or re.search(r'(gamma|lambda)_[12]$', key):
+            ones = key.endswith('weight') or re.search(r'_[12]$', key)
+            state_dict[key] = torch.ones_like(ref) if ones else \
+                torch.zeros_like(ref)
+            added.append(key)
+    return added

@@ -98,28 +98,3 @@ def timm_to_mmbeitv2(state_dict: Tensors) -> 'OrderedDict':
         (k, v) for k, v in state_dict.items()
         if not (k.startswith('head.') and v.numel() == 0))
     return convert_beitv2_finetune(state_dict)
-
-
-def fill_fresh(state_dict: Tensors, expected: Tensors) -> list:
-    """Add what ``expected`` (a freshly built target model's state dict)
-    has and ``state_dict`` lacks, when it is the identity: a fresh pooled
-    norm (ones/zeros, as the official fine-tuning starts it) or layer scale
-    ones (no layer scale). In place.
-
-    Returns:
-        list[str]: The keys added.
-
-    Raises:
-        KeyError: If anything else is missing.
-    """
-    added = []
-    for key, ref in expected.items():
-        if key in state_dict:
-            continue
-        if re.search(r'(^|\.)(fc_norm|pooler\.layernorm)\.(weight|bias)$',
-                     key) or re.search(r'(gamma|lambda)_[12]$', key):
-            ones = key.endswith('weight') or re.search(r'_[12]$', key)
-            state_dict[key] = torch.ones_like(ref) if ones else \
-                torch.zeros_like(ref)
-            added.append(key)
-    return added

@@ -27,8 +27,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmbeitv2.checkpoint.hf_keys import (hf_config_kwargs,  # noqa: E402
                                          mmbeitv2_to_hf)
 from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
-    infer_settings, read_checkpoint, split_checkpoint)
-from mmbeitv2.checkpoint.timm_keys import fill_fresh  # noqa: E402
+    fill_fresh, infer_settings, read_checkpoint, split_checkpoint)
 from mmbeitv2.engine import run_cli  # noqa: E402
 from mmbeitv2.engine.errors import UserInputError  # noqa: E402
 

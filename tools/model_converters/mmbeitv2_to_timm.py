@@ -23,9 +23,8 @@ import torch
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
-    infer_settings, read_checkpoint, split_checkpoint)
-from mmbeitv2.checkpoint.timm_keys import (fill_fresh,  # noqa: E402
-                                           mmbeitv2_to_timm)
+    fill_fresh, infer_settings, read_checkpoint, split_checkpoint)
+from mmbeitv2.checkpoint.timm_keys import mmbeitv2_to_timm  # noqa: E402
 from mmbeitv2.engine import run_cli  # noqa: E402
 from mmbeitv2.engine.errors import UserInputError  # noqa: E402
 
