@@ -75,7 +75,9 @@ def test_sdpa_matches_plain_backbone():
     for sdpa in (True, False):
         torch.manual_seed(0)
         m = BEiTv2ViT(arch=ARCH, img_size=IMG, patch_size=PATCH,
-                      with_mask_token=True, use_sdpa=sdpa)
+                      with_mask_token=True, use_sdpa=sdpa,
+                      out_type='raw', use_shared_rel_pos_bias=True,
+                      use_rel_pos_bias=False)
         m.init_weights()
         models.append(m)
     models[1].load_state_dict(models[0].state_dict())

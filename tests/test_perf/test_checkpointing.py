@@ -15,6 +15,8 @@ def _backbones():
         torch.manual_seed(0)
         m = BEiTv2ViT(arch=ARCH, img_size=IMG, patch_size=PATCH,
                       with_mask_token=True, drop_path_rate=0.,
+                      out_type='raw', use_shared_rel_pos_bias=True,
+                      use_rel_pos_bias=False,
                       with_cp=with_cp)
         m.init_weights()
         out.append(m)

@@ -232,6 +232,9 @@ def test_extract_backbone(tmp_path):
             arch=ARCH,
             img_size=32,
             patch_size=8,
-            with_mask_token=True))
+            with_mask_token=True,
+            out_type='raw',
+            use_shared_rel_pos_bias=True,
+            use_rel_pos_bias=False))
     result = backbone.load_state_dict(bare, strict=True)
     assert not result.missing_keys and not result.unexpected_keys

@@ -53,9 +53,12 @@ class Side:
 
 def arch_settings(arch: Union[str, dict]) -> dict:
     """``BEiTv2ViT.arch_zoo`` entry (or a dict, returned as is); mmpretrain
-    gets the same dict (its own ``'small'`` BEiT preset is a different,
-    768-wide model)."""
+    gets the same dict. ``'small'`` is ViT-S/16 here (``'deit-small'``):
+    the ``'small'`` BEiT preset of both zoos is a different, 768-wide
+    model."""
     from mmbeitv2.models.backbones.beitv2_vit import BEiTv2ViT
+    if isinstance(arch, str) and arch in ('s', 'small'):
+        arch = 'deit-small'
     return dict(BEiTv2ViT.arch_zoo[arch] if isinstance(arch, str) else arch)
 
 
@@ -137,7 +140,8 @@ def _pretrain_ours(arch: dict, img_size: int, opts: dict) -> Side:
                 patch_size=opts['patch_size'],
                 out_indices=[early - 1, L - 1], out_type='raw',
                 final_norm=False, layer_scale_init_value=0.1,
-                with_mask_token=True, use_sdpa=opts['sdpa'],
+                with_mask_token=True, use_shared_rel_pos_bias=True,
+                use_rel_pos_bias=False, use_sdpa=opts['sdpa'],
                 with_cp=opts['with_cp']),
             neck=dict(
                 type='BEiTv2Neck', arch=arch, num_layers=2,

@@ -30,6 +30,7 @@ model = dict(
         with_mask_token=True,
         # one zero-init table (docs/official.md §2.1)
         use_shared_rel_pos_bias=True,
+        use_rel_pos_bias=False,
         layer_scale_init_value=layer_scale_init_value,
         # 0 for 300 epochs, 0.1 for 1600 (docs/official.md §2.6)
         drop_path_rate=0.,

@@ -1,6 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 # Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +30,10 @@ class BEiTAttention(nn.Module):
     Args:
         embed_dims (int): Token width C.
         num_heads (int): Number of heads.
-        qkv_bias (bool): Whether to learn q and v biases. Defaults to True.
+        qkv_bias (bool | str): ``True`` or ``'qv_bias'``: learn q and v
+            biases (k bias zero, as unilm); ``'qkv_bias'``: one learned bias
+            for q, k and v (mmpretrain's ``bias=True``); ``False``: none.
+            Defaults to True.
         window_size (Sequence[int], optional): Patch grid; when given, this
             layer owns a per-block relative position table (fine-tuning).
             Defaults to None.
@@ -42,19 +45,24 @@ class BEiTAttention(nn.Module):
     def __init__(self,
                  embed_dims: int,
                  num_heads: int,
-                 qkv_bias: bool = True,
+                 qkv_bias: Union[bool, str] = True,
                  window_size: Optional[Sequence[int]] = None,
                  attn_drop_rate: float = 0.,
                  proj_drop_rate: float = 0.,
                  use_sdpa: bool = True) -> None:
         super().__init__()
+        self.embed_dims = embed_dims
         self.num_heads = num_heads
         self.head_dims = embed_dims // num_heads
         self.scale = self.head_dims**-0.5
         self.use_sdpa = use_sdpa
         self.attn_drop_rate = attn_drop_rate
-        self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=False)
-        if qkv_bias:
+        if qkv_bias not in (True, False, 'qv_bias', 'qkv_bias'):
+            raise ValueError(f'BEiTAttention: unknown qkv_bias {qkv_bias!r};'
+                             " use True, False, 'qv_bias' or 'qkv_bias'")
+        self.qkv = nn.Linear(
+            embed_dims, embed_dims * 3, bias=qkv_bias == 'qkv_bias')
+        if qkv_bias in (True, 'qv_bias'):
             self.q_bias = nn.Parameter(torch.zeros(embed_dims))
             self.v_bias = nn.Parameter(torch.zeros(embed_dims))
         else:
@@ -90,7 +98,7 @@ class BEiTAttention(nn.Module):
         """q (B, heads, M, C/heads) and k, v (B, heads, N, C/heads); M = N
         unless ``query_index`` picks the query tokens."""
         B, N, C = x.shape
-        qkv_bias = None
+        qkv_bias = self.qkv.bias
         if self.q_bias is not None:
             qkv_bias = torch.cat((self.q_bias, torch.zeros_like(self.v_bias),
                                   self.v_bias))
@@ -134,6 +142,10 @@ class BEiTAttention(nn.Module):
         bias = self._own_rel_pos_bias()
         if rel_pos_bias is not None:
             bias = rel_pos_bias if bias is None else bias + rel_pos_bias
+        if bias is not None and bias.shape[-1] == N + 1:
+            # no [CLS] token (backbone ``with_cls_token=False``): the table
+            # rows/columns of the patch tokens only
+            bias = bias[:, 1:, 1:]
         if bias is not None:
             bias = bias.unsqueeze(0).to(q.dtype)  # (1, heads, N, N)
             if query_index is not None:

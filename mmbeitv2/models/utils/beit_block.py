@@ -1,6 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 # Modified from https://github.com/microsoft/unilm/blob/master/beit2/modeling_finetune.py  # noqa: E501
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.utils.checkpoint as cp
@@ -11,20 +11,44 @@ from .beit_attention import BEiTAttention, gather_tokens
 
 
 class Mlp(nn.Module):
-    """Linear -> GELU -> Linear, laid out as mmcv's ``FFN`` so parameter names
-    (``layers.0.0``, ``layers.1``) match mmpretrain's BEiT layers."""
+    """Linear -> GELU -> Linear -> stochastic depth, laid out as mmcv's
+    ``FFN(add_identity=False)`` so parameter names (``layers.0.0``,
+    ``layers.1``) and attributes (``feedforward_channels``,
+    ``dropout_layer``) match mmpretrain's BEiT layers.
+
+    Args:
+        embed_dims (int): Token width C.
+        feedforward_channels (int): Hidden width.
+        drop_rate (float): Dropout after each linear. Defaults to 0.
+        drop_path_rate (float): Stochastic depth of the FFN branch (the
+            block applies it here, before its ``gamma_2``; per-sample
+            scaling commutes with it). Defaults to 0.
+    """
+    add_identity = False  # the block adds the residual
 
     def __init__(self, embed_dims: int, feedforward_channels: int,
-                 drop_rate: float = 0.) -> None:
+                 drop_rate: float = 0., drop_path_rate: float = 0.) -> None:
         super().__init__()
+        self.embed_dims = embed_dims
+        self.feedforward_channels = feedforward_channels
         self.layers = nn.Sequential(
             nn.Sequential(
                 nn.Linear(embed_dims, feedforward_channels), nn.GELU(),
                 nn.Dropout(drop_rate)),
             nn.Linear(feedforward_channels, embed_dims), nn.Dropout(drop_rate))
+        self.dropout_layer = DropPath(drop_path_rate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
+        return self.dropout_layer(self.layers(x))
+
+
+def _norm(norm_cfg: Optional[dict], embed_dims: int) -> nn.Module:
+    """LayerNorm eps 1e-6 (docs/official.md §6.12), or mmpretrain's
+    ``build_norm_layer`` for another ``norm_cfg``."""
+    if norm_cfg is None:
+        return nn.LayerNorm(embed_dims, eps=1e-6)
+    from mmpretrain.models.utils import build_norm_layer
+    return build_norm_layer(norm_cfg, embed_dims)
 
 
 class BEiTBlock(nn.Module):
@@ -44,7 +68,12 @@ class BEiTBlock(nn.Module):
         drop_path_rate (float): Stochastic depth. Defaults to 0.
         window_size (Sequence[int], optional): Give it for a per-block
             relative position table. Defaults to None.
-        qkv_bias (bool): q/v biases. Defaults to True.
+        qkv_bias (bool | str): q/v biases; see ``BEiTAttention``.
+            Defaults to True.
+        attn_drop_rate (float): Dropout on attention weights. Defaults to 0.
+        drop_rate (float): Dropout after the projections. Defaults to 0.
+        norm_cfg (dict, optional): Norm layers; None is LayerNorm with eps
+            1e-6. Defaults to None.
         use_sdpa (bool): Fused attention. Defaults to True.
         with_cp (bool): Gradient checkpointing of this block (saves memory
             for large models at the cost of a second forward).
@@ -58,16 +87,17 @@ class BEiTBlock(nn.Module):
                  layer_scale_init_value: float = 0.1,
                  drop_path_rate: float = 0.,
                  window_size: Optional[Sequence[int]] = None,
-                 qkv_bias: bool = True,
+                 qkv_bias: Union[bool, str] = True,
                  attn_drop_rate: float = 0.,
                  drop_rate: float = 0.,
+                 norm_cfg: Optional[dict] = None,
                  use_sdpa: bool = True,
                  with_cp: bool = False) -> None:
         super().__init__()
         self.with_cp = with_cp
         # LayerNorm eps 1e-6 in every BEiT/VQ-KD module (docs/official.md
         # §6.12).
-        self.ln1 = nn.LayerNorm(embed_dims, eps=1e-6)
+        self.ln1 = _norm(norm_cfg, embed_dims)
         self.attn = BEiTAttention(
             embed_dims,
             num_heads,
@@ -76,8 +106,9 @@ class BEiTBlock(nn.Module):
             attn_drop_rate=attn_drop_rate,
             proj_drop_rate=drop_rate,
             use_sdpa=use_sdpa)
-        self.ln2 = nn.LayerNorm(embed_dims, eps=1e-6)
-        self.ffn = Mlp(embed_dims, feedforward_channels, drop_rate)
+        self.ln2 = _norm(norm_cfg, embed_dims)
+        self.ffn = Mlp(embed_dims, feedforward_channels, drop_rate,
+                       drop_path_rate)
         self.drop_path = DropPath(drop_path_rate) if drop_path_rate > 0 \
             else nn.Identity()
         if layer_scale_init_value > 0:
@@ -94,8 +125,8 @@ class BEiTBlock(nn.Module):
         if query_index is not None:
             x = gather_tokens(x, query_index)  # (B, M, C)
         x = x + self.drop_path(y if self.gamma_1 is None else self.gamma_1 * y)
-        y = self.ffn(self.ln2(x))
-        x = x + self.drop_path(y if self.gamma_2 is None else self.gamma_2 * y)
+        y = self.ffn(self.ln2(x))  # stochastic depth inside ``ffn``
+        x = x + (y if self.gamma_2 is None else self.gamma_2 * y)
         return x
 
     def forward(self,

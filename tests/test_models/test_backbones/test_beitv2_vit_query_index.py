@@ -11,6 +11,9 @@ ARCH = dict(embed_dims=64, num_layers=3, num_heads=2, feedforward_channels=128)
 
 def _vit(**kwargs):
     torch.manual_seed(0)
+    # the pretraining layout (shared table, raw tokens)
+    kwargs = dict(dict(out_type='raw', use_shared_rel_pos_bias=True,
+                       use_rel_pos_bias=False), **kwargs)
     vit = BEiTv2ViT(arch=ARCH, img_size=32, patch_size=8, **kwargs)
     vit.init_weights()
     torch.nn.init.normal_(vit.rel_pos_bias.relative_position_bias_table,

@@ -23,6 +23,7 @@ def probe(per_layer: bool) -> torch.nn.Module:
         img_size=32,
         patch_size=8,
         use_shared_rel_pos_bias=True,
+        use_rel_pos_bias=False,
         frozen=True)
     if per_layer:
         backbone.update(out_type='raw', out_indices=list(range(L)))
