@@ -44,7 +44,7 @@ def get_model(config: Union[str, Config],
         BaseModel: The model, with ``cfg`` (its config) and
         ``dataset_meta`` (the checkpoint's, e.g. class names) attached.
     """
-    from mmbeitv2.engine.checkpoint_safety import install_checkpoint_safety
+    from mmbeitv2.compat import install_checkpoint_safety
     from mmbeitv2.registry import MODELS
     from mmbeitv2.utils import register_all_modules
     register_all_modules(init_default_scope=False)
@@ -117,7 +117,7 @@ def register_model_index(model_index: str = MODEL_INDEX) -> List[str]:
         return list(_registered)
     from mmpretrain.apis import ModelHub
 
-    from mmbeitv2.engine.checkpoint_safety import install_checkpoint_safety
+    from mmbeitv2.compat import install_checkpoint_safety
     from mmbeitv2.utils import register_all_modules
     if not osp.isfile(model_index):
         raise FileNotFoundError(

@@ -144,18 +144,17 @@ def expand_shared_table(backbone: Tensors, num_layers: int) -> Tensors:
 
 
 def read_checkpoint(path: str) -> Tensors:
-    """The model state dict of a checkpoint file, loaded with
-    ``weights_only=True`` (mmbeitv2's allow-list for mmengine files,
-    ``mmbeitv2/engine/checkpoint_safety.py``); errors are one line."""
-    from mmbeitv2.engine.checkpoint_safety import (install_checkpoint_safety,
-                                                   load_from_local_safe)
-    from mmbeitv2.utils.ckpt_mapping_beitv2 import unwrap_checkpoint
-    install_checkpoint_safety()
-    ckpt = load_from_local_safe(path, map_location='cpu')
+    """The model state dict of a checkpoint file in mmbeitv2 keys, loaded
+    with ``weights_only=True`` (:func:`mmbeitv2.checkpoint.io.
+    load_checkpoint_file`; an official unilm file is converted in memory);
+    errors are one line."""
+    from .io import load_checkpoint_file, unwrap_state_dict
+    from .layouts import to_mmbeitv2
+    ckpt = load_checkpoint_file(path)
     if not isinstance(ckpt, dict):
         raise UserInputError(f'{path} holds a {type(ckpt).__name__}, not a '
                              'state dict')
-    return unwrap_checkpoint(ckpt)[0]
+    return to_mmbeitv2(unwrap_state_dict(ckpt)[0], path)
 
 
 def fill_fresh(state_dict: Tensors, expected: Tensors) -> list:

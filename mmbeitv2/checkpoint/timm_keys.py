@@ -18,7 +18,7 @@ from typing import Dict, Optional
 
 import torch
 
-from mmbeitv2.utils.ckpt_mapping_beitv2 import convert_beitv2_finetune
+from .official_keys import convert_beitv2_finetune
 from .mmbeitv2_layout import expand_shared_table
 
 Tensors = Dict[str, torch.Tensor]
