@@ -8,6 +8,7 @@ model = dict(
         # the pretraining layout: one shared table, layer scale, no
         # final norm on the probed token (BEiT v1 protocol)
         use_shared_rel_pos_bias=True,
+        use_rel_pos_bias=False,
         out_type='cls_token',
         # requires_grad False + eval mode: the probe never runs the
         # backbone backward
