@@ -103,14 +103,16 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
+    # --cfg-options first, so that the dataloader defaults see the final
+    # values (e.g. num_workers=0 turns persistent_workers off).
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
     from mmbeitv2.engine import set_default_dataloaders
     set_default_dataloaders(
         cfg,
         pin_memory=not args.no_pin_memory,
         persistent_workers=not args.no_persistent_workers)
-
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

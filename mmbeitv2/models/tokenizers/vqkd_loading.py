@@ -1,6 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Strict loading of a tokenizer checkpoint (spec §1.7, contracts.md)."""
-import pickle
+import os.path as osp
 from typing import Dict, List, Tuple
 
 import torch
@@ -24,16 +24,22 @@ def read_checkpoint(path: str,
     first with ``tools/model_converters/vqkd_unilm_to_mmbeitv2.py
     --trusted``.
     """
-    from mmbeitv2.engine.checkpoint_safety import mmengine_safe_globals
+    from mmbeitv2.engine.checkpoint_safety import (describe_load_failure,
+                                                   is_trusted,
+                                                   mmengine_safe_globals)
+    from mmbeitv2.engine.errors import CheckpointLoadError
     torch.serialization.add_safe_globals(mmengine_safe_globals())
+    if not osp.isfile(path):
+        raise CheckpointLoadError(
+            f'tokenizer checkpoint not found: {path}; set the tokenizer\'s '
+            'init_cfg.checkpoint (model.target_generator.init_cfg.checkpoint'
+            ' in pretraining configs) to a converted VQ-KD file')
+    trusted = trusted or is_trusted(path)
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=not trusted)
-    except pickle.UnpicklingError as e:
-        raise RuntimeError(
-            f'{path} holds objects outside the checkpoint allow-list. '
-            'Export its weights with tools/model_converters/'
-            'vqkd_unilm_to_mmbeitv2.py SRC DST --trusted, or load it with '
-            'trusted=True if you made it yourself.') from e
+    except Exception as exc:  # noqa: BLE001 - torch raises many types
+        raise CheckpointLoadError(
+            'tokenizer ' + describe_load_failure(path, exc)) from exc
     for key in ('state_dict', 'model'):
         if isinstance(ckpt, dict) and key in ckpt and isinstance(
                 ckpt[key], dict):
@@ -62,6 +68,31 @@ def filter_tokenizer_state(state: Dict[str, torch.Tensor],
     return out, ignored
 
 
+def _check_shapes(state: dict, own: dict, path: str) -> None:
+    """Raise a one-line :class:`CheckpointMismatchError` when a tensor of
+    ``state`` has another shape than the model's (e.g. a codebook of
+    another size)."""
+    from mmbeitv2.engine.errors import CheckpointMismatchError
+    bad = [(k, tuple(v.shape), tuple(own[k].shape))
+           for k, v in state.items()
+           if k in own and tuple(v.shape) != tuple(own[k].shape)]
+    if not bad:
+        return
+    key, got, want = bad[0]
+    codebook = state.get('quantize.embedding.weight')
+    hint = ''
+    if codebook is not None and tuple(codebook.shape) != tuple(
+            own['quantize.embedding.weight'].shape):
+        hint = (f'its codebook is {codebook.shape[0]} x {codebook.shape[1]}'
+                ', so set the tokenizer\'s quantizer.num_embed / embed_dims '
+                '(and the MIM head\'s num_embed) to match, or ')
+    raise CheckpointMismatchError(
+        f'tokenizer checkpoint {path} does not fit the configured tokenizer:'
+        f' {key} is {got} in the file but {want} in the model'
+        f'{f" ({len(bad)} tensors differ)" if len(bad) > 1 else ""}; '
+        f'{hint}use the checkpoint made for this config')
+
+
 def load_tokenizer_checkpoint(model: torch.nn.Module,
                               path: str,
                               prefix: str = '',
@@ -85,6 +116,7 @@ def load_tokenizer_checkpoint(model: torch.nn.Module,
                 if k.startswith('target_mean') and k not in own]:
         ignored.append(key)
         del state[key]
+    _check_shapes(state, own, path)
     model.load_state_dict(state, strict=True)
     if not model.quantize.initted:
         raise RuntimeError(f'{path}: quantize.embedding.initted is 0, the '

@@ -5,6 +5,7 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
+from mmbeitv2.engine import CheckpointLoadError
 from mmbeitv2.utils import register_all_modules
 
 TINY = dict(
@@ -176,7 +177,9 @@ def test_mmengine_checkpoint_loads_safely_and_unknown_needs_trust(tmp_path):
 
     path = str(tmp_path / 'odd.pth')
     torch.save(dict(meta=_Unlisted(), state_dict=model.state_dict()), path)
-    with pytest.raises(RuntimeError, match='--trusted'):
+    with pytest.raises(CheckpointLoadError,
+                       match=r'refuses to unpickle \(.*_Unlisted\).*'
+                       '--trust-checkpoint'):
         build(teacher=None, init_cfg=dict(type='Pretrained', checkpoint=path))
     loaded = build(
         teacher=None,
