@@ -14,6 +14,13 @@ from .errors import NonFiniteLossError, UserInputError
 _NO_IMAGES = re.compile(r"Found 0 files in subfolders of: \{'img_path': "
                         r"'(?P<folder>[^']*)'\}")
 _BAD_IMAGE = re.compile(r'failed to load image: (?P<file>\S+)')
+# mmpretrain's CustomDataset when the class folders are not the class list
+# (e.g. ImageNet pointed at one's own images).
+_CLASS_COUNT = re.compile(
+    r"The number of subfolders \((?P<found>\d+)\) doesn't match the number "
+    r'of specified classes \((?P<want>\d+)\)')
+# OpenCV decoding a 0-byte file (mmcv's LoadImageFromFile).
+_EMPTY_BUFFER = re.compile(r'!buf\.empty\(\)')
 _UNKNOWN_TYPE = re.compile(
     r'^(?P<type>\S+) is not in the (?:(?P<scope>[\w.]+)::)?(?P<name>[\w ]+) '
     r'registry')
@@ -110,6 +117,37 @@ def _registry_chain(name: str, scope: Optional[str]) -> List[str]:
     return chain
 
 
+def _innermost_local(exc: BaseException, pick: Callable) -> Optional[str]:
+    """The innermost non-None ``pick(frame_locals)`` along ``exc``'s
+    traceback (None when the error came from a DataLoader worker, whose
+    frames are gone)."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        try:
+            value = pick(tb.tb_frame.f_locals)
+        except Exception:  # noqa: BLE001 - best effort, never fails
+            value = None
+        found = value if value is not None else found
+        tb = tb.tb_next
+    return found
+
+
+def _image_path(frame_locals: dict) -> Optional[str]:
+    """The image file a loading transform was reading."""
+    results = frame_locals.get('results')
+    if isinstance(results, dict) and isinstance(
+            results.get('img_path'), str):
+        return results['img_path']
+    filename = frame_locals.get('filename')
+    return filename if isinstance(filename, str) else None
+
+
+def _dataset_folder(frame_locals: dict) -> Optional[str]:
+    """The image folder of the dataset being loaded."""
+    prefix = getattr(frame_locals.get('self'), 'img_prefix', None)
+    return prefix if isinstance(prefix, str) else None
+
+
 def describe_user_error(exc: BaseException) -> Optional[str]:
     """The one line to print for ``exc``, or None if it is not a user error.
 
@@ -136,6 +174,27 @@ def describe_user_error(exc: BaseException) -> Optional[str]:
         return (f'corrupt image file {filename}; delete or replace it, or '
                 'load images with CheckedLoadImageFromFile(skip_corrupt=True)'
                 ' to skip and count such files')
+    if isinstance(exc, AssertionError) and _CLASS_COUNT.search(text):
+        match = _CLASS_COUNT.search(text)
+        folder = _innermost_local(exc, _dataset_folder) or 'the data folder'
+        return (f'dataset folder {folder} has {match["found"]} class '
+                f'subfolders but the dataset expects {match["want"]} classes'
+                ' (ImageNet: the 1000 class folders or a meta/<split>.txt '
+                'list); to pretrain (VQ-KD / BEiT v2) on your own unlabelled '
+                'images, flat or nested, pass --cfg-options '
+                'train_dataloader.dataset.type=UnlabeledImageFolder '
+                'train_dataloader.dataset.data_root=DIR (VQ-KD: the same for '
+                'val_dataloader, or --no-validate); labelled data: '
+                'dataset.type=ImageFolder and the head\'s num_classes')
+    if type(exc).__name__ == 'error' and _EMPTY_BUFFER.search(text):
+        # cv2.error, without importing cv2 here.
+        path = _innermost_local(exc, _image_path)
+        where = (f'image file {path} is empty (0 bytes)' if path else
+                 'an image file of the dataset is empty (0 bytes; find it '
+                 'with: find DATA_ROOT -type f -size 0)')
+        return (f'{where}; OpenCV cannot decode it: delete or replace it, '
+                'or load images with CheckedLoadImageFromFile('
+                'skip_corrupt=True) to skip and count such files')
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return (f'file or folder not found: {exc.filename}; check the paths '
                 'in the config (data_root, ann_file, load_from) or on the '
@@ -165,8 +224,7 @@ def run_cli(main: Callable[[], object]) -> int:
     """
     try:
         main()
-    except (UserInputError, NonFiniteLossError, KeyError, RuntimeError,
-            AssertionError, FileNotFoundError) as exc:
+    except Exception as exc:  # noqa: BLE001 - unknown errors are re-raised
         message = describe_user_error(exc)
         if message is None:
             raise

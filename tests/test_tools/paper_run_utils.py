@@ -123,7 +123,7 @@ def make_tokenizer_file(tmp_dir: str, tokenizer_cfg: dict) -> str:
 
 
 def run_train(tmp_dir: str, config: str, work_dir: str, *extra: str,
-              timeout: float = 240) -> str:
+              timeout: float = 600) -> str:
     """``tools/train.py CONFIG --work-dir WORK_DIR EXTRA...`` to the end;
     returns its output (asserts exit status 0 and no traceback)."""
     env = tool_env(tmp_dir)
