@@ -139,7 +139,7 @@ def test_linear_probe_paper_config(paper_data, pretrained, tmp_path):
     work_dir = str(tmp_path / 'linear')
     run_train(
         str(tmp_path), LINEAR, work_dir, '--cfg-options',
-        *_imagenet_options(paper_data['imagenet'], 2, val=False),
+        *_imagenet_options(paper_data['imagenet'], 2),
         f'model.backbone.init_cfg.checkpoint={pretrained["ckpt"]}')
     probe = _load(osp.join(work_dir, 'epoch_1.pth'))['state_dict']
     pre = _load(pretrained['ckpt'])['state_dict']
