@@ -41,6 +41,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'supports it, else fp16 with dynamic loss scale; CUDA only, on CPU '
         'training stays fp32 and one line says so)')
     parser.add_argument(
+        '--amp-cpu-bf16',
+        action='store_true',
+        help='with --amp on a machine without CUDA: bf16 autocast on CPU '
+        '(CPUAutocastOptimWrapper) instead of fp32, to exercise the mixed-'
+        'precision paths; not faster on CPUs without bf16 instructions')
+    parser.add_argument(
         '--no-validate',
         action='store_true',
         help='whether not to evaluate the checkpoint during training')
@@ -90,7 +96,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp is True:
-        configure_amp(cfg)
+        configure_amp(cfg, cpu_bf16=args.amp_cpu_bf16)
 
     # resume training
     if args.resume == 'auto':

@@ -30,13 +30,13 @@ def _run_to_end(tmp: str, config: str, work_dir: str, *extra: str) -> str:
     return log
 
 
-def _kill_then_resume(tmp: str, config: str) -> tuple:
+def _kill_then_resume(tmp: str, config: str, *resume_args: str) -> tuple:
     """Run, SIGKILL after iteration KILL_AFTER, resume to the end."""
     work_dir = osp.join(tmp, 'work')
     killed_at = kill_after_checkpoint(
         start_train(tmp, config, work_dir), work_dir, KILL_AFTER)
     assert KILL_AFTER <= killed_at < MAX_ITERS
-    log = _run_to_end(tmp, config, work_dir, '--resume')
+    log = _run_to_end(tmp, config, work_dir, '--resume', *resume_args)
     assert ('Auto resumed from the latest checkpoint ' +
             osp.join(work_dir, f'iter_{killed_at}.pth')) in log
     return work_dir, killed_at, log
@@ -95,7 +95,8 @@ def _uninterrupted_lr(base_lr: float, steps: int) -> float:
 
 def test_beitv2_pretraining_resume(tmp_path):
     """Pretraining (tiny CIFAR config, random tokenizer file): the resumed
-    run continues the iteration count, AdamW state and lr schedule."""
+    run (with ``--amp --amp-cpu-bf16``) continues the iteration count,
+    AdamW state and lr schedule."""
     from paper_run_utils import official_tokenizer_state
     from mmengine.config import Config
     from tiny_run_utils import REPO
@@ -110,7 +111,10 @@ def test_beitv2_pretraining_resume(tmp_path):
     torch.save(dict(state_dict=convert_vqkd_state_dict(official)[0]),
                tokenizer)
     config = write_pretrain_config(tmp, tokenizer, MAX_ITERS, sleep=0.3)
-    work_dir, killed_at, log = _kill_then_resume(tmp, config)
+    # The resumed run also takes the CPU bf16 autocast path of --amp.
+    work_dir, killed_at, log = _kill_then_resume(tmp, config, '--amp',
+                                                 '--amp-cpu-bf16')
+    assert 'CPUAutocastOptimWrapper, bf16 autocast on CPU' in log
     before = _load(osp.join(work_dir, f'iter_{killed_at}.pth'))
     final = _load(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
     assert final['meta']['iter'] == MAX_ITERS
