@@ -41,8 +41,8 @@ def make_imagenet(root: str, per_split: int = 2, size=(48, 40)) -> str:
     for split in ('train', 'val'):
         lines = []
         for i in range(per_split):
-            wnid, label = ('n01440764', 0) if i % 2 == 0 else ('n15075141',
-                                                              999)
+            wnid, label = (('n01440764', 0) if i % 2 == 0 else
+                           ('n15075141', 999))
             os.makedirs(osp.join(root, split, wnid), exist_ok=True)
             rel = f'{wnid}/{split}_{i}.png'
             _save_png(osp.join(root, split, rel), rng, size)

@@ -15,8 +15,8 @@ import os.path as osp
 
 import pytest
 import torch
-from paper_run_utils import make_ade20k, make_imagenet, make_tokenizer_file
-from paper_run_utils import run_train
+from paper_run_utils import (make_ade20k, make_imagenet, make_tokenizer_file,
+                             run_train)
 from tiny_run_utils import REPO
 
 CONFIGS = osp.join(REPO, 'configs')
@@ -25,9 +25,10 @@ VQKD = osp.join(CONFIGS, 'vqkd',
 PRETRAIN = osp.join(CONFIGS, 'beitv2',
                     'beitv2_vit-base-p16_16xb128-coslr-300e_in1k.py')
 BENCH = osp.join(CONFIGS, 'beitv2', 'benchmarks')
-FINETUNE = osp.join(BENCH, 'vit-base-p16_beitv2-300e-pre_8xb128-coslr-100e_in1k.py')
-LINEAR = osp.join(BENCH,
-                  'vit-base-p16_beitv2-1600e-pre_linear-8xb128-coslr-100e_in1k.py')
+FINETUNE = osp.join(BENCH,
+                    'vit-base-p16_beitv2-300e-pre_8xb128-coslr-100e_in1k.py')
+LINEAR = osp.join(
+    BENCH, 'vit-base-p16_beitv2-1600e-pre_linear-8xb128-coslr-100e_in1k.py')
 UPERNET = osp.join(
     BENCH, 'upernet_vit-base-p16_beitv2-1600e-pre_8xb2-160k_ade20k-512x512.py')
 
