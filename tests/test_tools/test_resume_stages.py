@@ -48,7 +48,7 @@ def test_vqkd_resume_equals_uninterrupted_run(tmp_path):
     dead-code counters (nothing after the first step draws random
     numbers; the data order is fixed)."""
     tmp = str(tmp_path)
-    config = write_vqkd_config(tmp, MAX_ITERS, sleep=0.3)
+    config = write_vqkd_config(tmp, MAX_ITERS, sleep=0.2)
     work_dir, killed_at, log = _kill_then_resume(tmp, config)
     # k-means ran once, in the first run, never after the resume.
     assert 'k-means initialised' not in log
@@ -110,7 +110,7 @@ def test_beitv2_pretraining_resume(tmp_path):
     tokenizer = osp.join(tmp, 'tokenizer.pth')
     torch.save(dict(state_dict=convert_vqkd_state_dict(official)[0]),
                tokenizer)
-    config = write_pretrain_config(tmp, tokenizer, MAX_ITERS, sleep=0.3)
+    config = write_pretrain_config(tmp, tokenizer, MAX_ITERS, sleep=0.2)
     # The resumed run also takes the CPU bf16 autocast path of --amp.
     work_dir, killed_at, log = _kill_then_resume(tmp, config, '--amp',
                                                  '--amp-cpu-bf16')
