@@ -68,11 +68,13 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
         cfg.test_evaluator = test_evaluator
 
-    from mmbeitv2.engine import set_default_dataloaders
-    set_default_dataloaders(cfg)
-
+    # --cfg-options first, so that the dataloader defaults see the final
+    # values (e.g. num_workers=0 turns persistent_workers off).
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    from mmbeitv2.engine import set_default_dataloaders
+    set_default_dataloaders(cfg)
     return cfg
 
 

@@ -36,6 +36,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'supports it, else fp16 with dynamic loss scale; CUDA only, on CPU '
         'training stays fp32 and one line says so)')
     parser.add_argument(
+        '--amp-cpu-bf16',
+        action='store_true',
+        help='with --amp on a machine without CUDA: bf16 autocast on CPU '
+        '(CPUAutocastOptimWrapper) instead of fp32, to exercise the mixed-'
+        'precision paths; not faster on CPUs without bf16 instructions')
+    parser.add_argument(
         '--no-validate',
         action='store_true',
         help='whether not to evaluate the checkpoint during training')
@@ -85,7 +91,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp is True:
-        configure_amp(cfg)
+        configure_amp(cfg, cpu_bf16=args.amp_cpu_bf16)
 
     # resume training
     if args.resume == 'auto':
@@ -98,14 +104,16 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
+    # --cfg-options first, so that the dataloader defaults see the final
+    # values (e.g. num_workers=0 turns persistent_workers off).
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
     from mmbeitv2.engine import set_default_dataloaders
     set_default_dataloaders(
         cfg,
         pin_memory=not args.no_pin_memory,
         persistent_workers=not args.no_persistent_workers)
-
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

@@ -36,7 +36,7 @@ def load_checkpoint_file(path: str, trusted: bool = False) -> dict:
         CheckpointLoadError: Missing, truncated or not a checkpoint, or it
             holds objects outside the allow-list (named, with the opt-in).
     """
-    from mmbeitv2.engine.checkpoint_safety import (_describe_failure,
+    from mmbeitv2.engine.checkpoint_safety import (describe_load_failure,
                                                    is_trusted,
                                                    mmengine_safe_globals)
     from mmbeitv2.engine.errors import CheckpointLoadError
@@ -51,7 +51,7 @@ def load_checkpoint_file(path: str, trusted: bool = False) -> dict:
             return torch.load(
                 path, map_location='cpu', weights_only=not trusted)
     except Exception as exc:  # noqa: BLE001 - torch raises many types here
-        raise CheckpointLoadError(_describe_failure(path, exc)) from exc
+        raise CheckpointLoadError(describe_load_failure(path, exc)) from exc
 
 
 def unwrap_state_dict(ckpt: dict) -> Tuple[Dict[str, torch.Tensor], str]:

@@ -55,6 +55,31 @@ def filter_tokenizer_state(state: Dict[str, torch.Tensor],
     return out, ignored
 
 
+def _check_shapes(state: dict, own: dict, path: str) -> None:
+    """Raise a one-line :class:`CheckpointMismatchError` when a tensor of
+    ``state`` has another shape than the model's (e.g. a codebook of
+    another size)."""
+    from mmbeitv2.engine.errors import CheckpointMismatchError
+    bad = [(k, tuple(v.shape), tuple(own[k].shape))
+           for k, v in state.items()
+           if k in own and tuple(v.shape) != tuple(own[k].shape)]
+    if not bad:
+        return
+    key, got, want = bad[0]
+    codebook = state.get('quantize.embedding.weight')
+    hint = ''
+    if codebook is not None and tuple(codebook.shape) != tuple(
+            own['quantize.embedding.weight'].shape):
+        hint = (f'its codebook is {codebook.shape[0]} x {codebook.shape[1]}'
+                ', so set the tokenizer\'s quantizer.num_embed / embed_dims '
+                '(and the MIM head\'s num_embed) to match, or ')
+    raise CheckpointMismatchError(
+        f'tokenizer checkpoint {path} does not fit the configured tokenizer:'
+        f' {key} is {got} in the file but {want} in the model'
+        f'{f" ({len(bad)} tensors differ)" if len(bad) > 1 else ""}; '
+        f'{hint}use the checkpoint made for this config')
+
+
 def load_tokenizer_checkpoint(model: torch.nn.Module,
                               path: str,
                               prefix: str = '',
@@ -78,6 +103,7 @@ def load_tokenizer_checkpoint(model: torch.nn.Module,
                 if k.startswith('target_mean') and k not in own]:
         ignored.append(key)
         del state[key]
+    _check_shapes(state, own, path)
     model.load_state_dict(state, strict=True)
     if not model.quantize.initted:
         raise CheckpointLoadError(

@@ -2,9 +2,11 @@
 """Patch: recognising upstream error texts for bad data and configs.
 
 Upstream: mmpretrain 1.2.0 (``CustomDataset`` raises ``RuntimeError('Found
-0 files in subfolders of: ...')``), mmcv 2.1.0 (``LoadImageFromFile``
-asserts ``failed to load image: FILE``), mmengine 0.10.7 (``Registry.build``
-raises ``KeyError('X is not in the SCOPE::NAME registry...')``). None of
+0 files in subfolders of: ...')`` and asserts ``The number of subfolders
+(N) doesn't match ...``), mmcv 2.1.0 (``LoadImageFromFile`` asserts
+``failed to load image: FILE``; OpenCV raises ``cv2.error ... !buf.empty()``
+on a 0-byte file), mmengine 0.10.7 (``Registry.build`` raises
+``KeyError('X is not in the SCOPE::NAME registry...')``). None of
 them raises a typed exception for these user errors, so the tools match
 their messages to print one actionable line (``mmbeitv2.engine.cli``).
 
@@ -18,6 +20,13 @@ import re
 NO_IMAGES = re.compile(r"Found 0 files in subfolders of: \{'img_path': "
                        r"'(?P<folder>[^']*)'\}")
 BAD_IMAGE = re.compile(r'failed to load image: (?P<file>\S+)')
+# mmpretrain's CustomDataset when the class folders are not the class list
+# (e.g. ImageNet pointed at one's own images).
+CLASS_COUNT = re.compile(
+    r"The number of subfolders \((?P<found>\d+)\) doesn't match the number "
+    r'of specified classes \((?P<want>\d+)\)')
+# OpenCV decoding a 0-byte file (mmcv's LoadImageFromFile, cv2 backend).
+EMPTY_BUFFER = re.compile(r'!buf\.empty\(\)')
 UNKNOWN_TYPE = re.compile(
     r'^(?P<type>\S+) is not in the (?:(?P<scope>[\w.]+)::)?(?P<name>[\w ]+) '
     r'registry')

@@ -2,3 +2,4 @@
 from .image_folder import ImageFolder  # noqa: F401
 from .imagenet_variant import ImageNetVariant  # noqa: F401
 from .transforms import *  # noqa: F401,F403
+from .unlabeled_image_folder import UnlabeledImageFolder  # noqa: F401

@@ -7,6 +7,7 @@ from .checkpoint_safety import (is_trusted, mmengine_safe_globals,
                                 trust_checkpoint)
 from .cli import (describe_user_error, load_config, prepare_run, run_cli,
                   set_default_dataloaders)
+from .cpu_autocast_optim_wrapper import CPUAutocastOptimWrapper
 from .errors import CheckpointLoadError, NonFiniteLossError, UserInputError
 from .hooks import *  # noqa: F401,F403
 from .runner import SafeCheckpointRunner, build_runner
@@ -17,7 +18,7 @@ __all__ = [
     'atomic_write_text', 'install_checkpoint_safety', 'is_trusted',
     'mmengine_safe_globals', 'trust_checkpoint', 'describe_user_error',
     'load_config', 'prepare_run', 'run_cli', 'set_default_dataloaders',
-    'CheckpointLoadError', 'NonFiniteLossError',
+    'CPUAutocastOptimWrapper', 'CheckpointLoadError', 'NonFiniteLossError',
     'UserInputError', 'SafeCheckpointRunner', 'build_runner',
     'apply_test_set'
 ]

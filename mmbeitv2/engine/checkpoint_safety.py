@@ -105,20 +105,41 @@ def is_trusted(path: str) -> bool:
     return real in _trusted or real in from_env
 
 
-def _describe_failure(filename: str, exc: Exception) -> str:
-    """One line saying why ``filename`` did not load and what to do."""
-    text = str(exc)
-    if 'Unsupported global' in text or 'not an allowed global' in text:
-        try:
-            names = torch.serialization.get_unsafe_globals_in_checkpoint(
-                filename)
-        except Exception:  # noqa: BLE001 - only used to name the globals
-            names = ['(see torch message)']
+def _refused_globals(filename: str) -> List[str]:
+    """The globals of ``filename`` that safe loading refuses (empty when
+    the file is not a readable checkpoint or holds none)."""
+    try:
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(
+            filename)
+    except Exception:  # noqa: BLE001 - not a zip checkpoint: none to name
+        return []
+    allowed = {
+        f'{obj.__module__}.{obj.__qualname__}' if callable(obj) else ''
+        for obj in torch.serialization.get_safe_globals()
+    } | {obj[1]
+         for obj in torch.serialization.get_safe_globals()
+         if isinstance(obj, tuple)}
+    return [name for name in names if name not in allowed]
+
+
+def describe_load_failure(filename: str, exc: Exception) -> str:
+    """One line saying why ``filename`` did not load and what to do.
+
+    A readable checkpoint refused by safe loading is told apart from a
+    broken file by listing its refused globals
+    (``torch.serialization.get_unsafe_globals_in_checkpoint``), whatever
+    wording torch used for the refusal.
+    """
+    refused = _refused_globals(filename) if isinstance(
+        exc, pickle.UnpicklingError) else []
+    if refused:
         return (f'checkpoint {filename} holds objects that safe loading '
-                f'refuses to unpickle ({", ".join(names)}); if you made it or '
-                'fully trust it, pass --trust-checkpoint ' + filename +
-                f' (or set {TRUST_ENV}={filename}), see README '
-                '"Checkpoint trust"')
+                f'refuses to unpickle ({", ".join(refused)}); if you made '
+                'it or fully trust it, opt in for this file: '
+                f'--trust-checkpoint {filename} (tools/train.py; '
+                'tools/test.py: --trust-checkpoint) or '
+                f'{TRUST_ENV}={filename}, see README "Checkpoint trust"')
+    text = str(exc)
     first = next((ln for ln in text.splitlines() if ln.strip()), '')
     return (f'{filename} is not a readable PyTorch checkpoint (truncated, '
             f'corrupt or another format: {type(exc).__name__}: '
@@ -157,7 +178,8 @@ def load_from_local_safe(filename: str,
     except Exception as exc:  # noqa: BLE001 - torch raises many types here
         # (UnpicklingError, RuntimeError from the zip reader, EOFError,
         # KeyError/IndexError from the unpickler on arbitrary bytes).
-        raise CheckpointLoadError(_describe_failure(filename, exc)) from exc
+        raise CheckpointLoadError(
+            describe_load_failure(filename, exc)) from exc
     # Official unilm files load as downloaded (converted in memory).
     from mmbeitv2.checkpoint.layouts import convert_official_checkpoint
     return convert_official_checkpoint(ckpt, filename)

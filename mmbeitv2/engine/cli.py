@@ -7,7 +7,8 @@ from typing import Callable, List, Optional, Sequence
 
 from mmengine.config import Config
 
-from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, NO_IMAGES,
+from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, CLASS_COUNT,
+                                               EMPTY_BUFFER, NO_IMAGES,
                                                UNKNOWN_TYPE)
 from .errors import NonFiniteLossError, UserInputError
 
@@ -126,6 +127,37 @@ def prepare_run(config: str, trusted: Sequence[str] = ()) -> Config:
     return load_config(config)
 
 
+def _innermost_local(exc: BaseException, pick: Callable) -> Optional[str]:
+    """The innermost non-None ``pick(frame_locals)`` along ``exc``'s
+    traceback (None when the error came from a DataLoader worker, whose
+    frames are gone)."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        try:
+            value = pick(tb.tb_frame.f_locals)
+        except Exception:  # noqa: BLE001 - best effort, never fails
+            value = None
+        found = value if value is not None else found
+        tb = tb.tb_next
+    return found
+
+
+def _image_path(frame_locals: dict) -> Optional[str]:
+    """The image file a loading transform was reading."""
+    results = frame_locals.get('results')
+    if isinstance(results, dict) and isinstance(
+            results.get('img_path'), str):
+        return results['img_path']
+    filename = frame_locals.get('filename')
+    return filename if isinstance(filename, str) else None
+
+
+def _dataset_folder(frame_locals: dict) -> Optional[str]:
+    """The image folder of the dataset being loaded."""
+    prefix = getattr(frame_locals.get('self'), 'img_prefix', None)
+    return prefix if isinstance(prefix, str) else None
+
+
 def describe_user_error(exc: BaseException) -> Optional[str]:
     """The one line to print for ``exc``, or None if it is not a user error.
 
@@ -152,6 +184,27 @@ def describe_user_error(exc: BaseException) -> Optional[str]:
         return (f'corrupt image file {filename}; delete or replace it, or '
                 'load images with CheckedLoadImageFromFile(skip_corrupt=True)'
                 ' to skip and count such files')
+    if isinstance(exc, AssertionError) and CLASS_COUNT.search(text):
+        match = CLASS_COUNT.search(text)
+        folder = _innermost_local(exc, _dataset_folder) or 'the data folder'
+        return (f'dataset folder {folder} has {match["found"]} class '
+                f'subfolders but the dataset expects {match["want"]} classes'
+                ' (ImageNet: the 1000 class folders or a meta/<split>.txt '
+                'list); to pretrain (VQ-KD / BEiT v2) on your own unlabelled '
+                'images, flat or nested, pass --cfg-options '
+                'train_dataloader.dataset.type=UnlabeledImageFolder '
+                'train_dataloader.dataset.data_root=DIR (VQ-KD: the same for '
+                'val_dataloader, or --no-validate); labelled data: '
+                'dataset.type=ImageFolder and the head\'s num_classes')
+    if type(exc).__name__ == 'error' and EMPTY_BUFFER.search(text):
+        # cv2.error, without importing cv2 here.
+        path = _innermost_local(exc, _image_path)
+        where = (f'image file {path} is empty (0 bytes)' if path else
+                 'an image file of the dataset is empty (0 bytes; find it '
+                 'with: find DATA_ROOT -type f -size 0)')
+        return (f'{where}; OpenCV cannot decode it: delete or replace it, '
+                'or load images with CheckedLoadImageFromFile('
+                'skip_corrupt=True) to skip and count such files')
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return (f'file or folder not found: {exc.filename}; check the paths '
                 'in the config (data_root, ann_file, load_from) or on the '
@@ -181,8 +234,7 @@ def run_cli(main: Callable[[], object]) -> int:
     """
     try:
         main()
-    except (UserInputError, NonFiniteLossError, KeyError, RuntimeError,
-            AssertionError, FileNotFoundError) as exc:
+    except Exception as exc:  # noqa: BLE001 - unknown errors are re-raised
         message = describe_user_error(exc)
         if message is None:
             raise

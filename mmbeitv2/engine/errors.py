@@ -18,3 +18,13 @@ class CheckpointLoadError(UserInputError):
 
 class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or Inf (see ``NonFiniteLossHook``)."""
+
+
+class CheckpointMismatchError(UserInputError):
+    """A readable checkpoint whose tensors do not fit the model the config
+    builds (e.g. a tokenizer with another codebook size)."""
+
+
+class ConfigValueError(UserInputError, ValueError):
+    """A config value outside its valid range (e.g. a negative codebook
+    size); the message names the value and the valid range."""

@@ -2,12 +2,11 @@
 """2-process gloo test: k-means init and EMA statistics are synchronised, so
 every rank ends with the same codebook although each sees different data."""
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
+from dist_utils import init_gloo, spawn
 
 K, D, STEPS = 32, 8, 4
 
@@ -19,9 +18,8 @@ def _data(rank: int, step: int) -> torch.Tensor:
     return torch.randn(2, D, 4, 4, generator=g) + 2.0 * rank
 
 
-def _worker(rank: int, world: int, port: int, out_dir: str) -> None:
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=world)
+def _worker(rank: int, world: int, out_dir: str) -> None:
+    init_gloo(rank, world, out_dir)
     from mmbeitv2.models.tokenizers import NormEMAVectorQuantizer
     torch.manual_seed(rank)  # different RNG per rank, as with diff seeds
     result = {}
@@ -42,18 +40,9 @@ def _worker(rank: int, world: int, port: int, out_dir: str) -> None:
     dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def _run(tmp_path):
-    mp.spawn(
-        _worker,
-        args=(2, _free_port(), str(tmp_path)),
-        nprocs=2,
-        join=True)
+    # File-store rendezvous (no port to race for) and a deadline.
+    spawn(_worker, args=(2, str(tmp_path)), nprocs=2, timeout=180)
     return [
         torch.load(tmp_path / f'rank{r}.pth', weights_only=True)
         for r in range(2)

@@ -3,13 +3,12 @@
 import importlib.util
 import os
 import os.path as osp
-import signal
 import sys
-import time
 
 import pytest
 import torch
-from tiny_run_utils import REPO, start_train, write_config
+from tiny_run_utils import (REPO, kill_after_checkpoint, latest_checkpoint,
+                            start_train, wait_or_kill, write_config)
 
 MAX_ITERS = 6
 KILL_AFTER = 2  # kill once iter_2.pth is the latest checkpoint
@@ -22,11 +21,7 @@ def _load(path: str) -> dict:
 
 
 def _latest(work_dir: str) -> str:
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        return ''
-    with open(pointer) as f:
-        return f.read().strip()
+    return latest_checkpoint(work_dir)
 
 
 def _latest_at(work_dir: str, it: int) -> str:
@@ -47,25 +42,17 @@ def test_sigkill_then_resume_auto_then_test(tmp_path):
     work_dir = osp.join(tmp, 'work')
 
     proc = start_train(tmp, config, work_dir)
-    deadline = time.time() + 120
-    target = osp.join(work_dir, f'iter_{KILL_AFTER}.pth')
-    while _latest(work_dir) != target:
-        assert proc.poll() is None, 'training ended before it was killed'
-        assert time.time() < deadline, 'no checkpoint appeared in time'
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    # Killed in a finally, so a failing assert leaves no run behind.
+    killed_at = kill_after_checkpoint(proc, work_dir, KILL_AFTER)
     assert not osp.exists(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
     # What the killed run left: the kill came mid-run, at iter >= 2.
-    killed_at = int(osp.basename(_latest(work_dir))[5:-4])
     assert KILL_AFTER <= killed_at < MAX_ITERS
     before = _load(_latest(work_dir))
     assert before['meta']['iter'] == killed_at
 
     # `--amp` on a machine without CUDA must not crash (fp32, one line).
     proc = start_train(tmp, config, work_dir, '--resume', '--amp')
-    assert proc.wait(timeout=180) == 0
+    assert wait_or_kill(proc, timeout=180) == 0
     with open(proc.log_path) as f:
         log = f.read()
     resumed = 'Auto resumed from the latest checkpoint ' + _latest_at(

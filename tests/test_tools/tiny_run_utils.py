@@ -145,3 +145,173 @@ def start_train(tmp_dir: str, config: str, work_dir: str,
         stdin=subprocess.DEVNULL)
     proc.log_path = log_path
     return proc
+
+
+# VQ-KD at tiny sizes: 32 px, patch 8 -> a 4x4 code map; a random
+# EfficientNet-Lite0 teacher at 64 px (no download). The images are read as
+# one's own unlabelled folder (UnlabeledImageFolder, nested class folders).
+VQKD_CONFIG = '''
+default_scope = 'mmbeitv2'
+tiny = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+model = dict(
+    type='VQKDTokenizer',
+    data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0.] * 3,
+                           std=[255.] * 3, to_rgb=True),
+    encoder=dict(arch=tiny, img_size=32, patch_size=8),
+    decoder=dict(arch=dict(tiny, num_layers=1), img_size=4, patch_size=1,
+                 in_channels=8),
+    quantizer=dict(num_embed=16, embed_dims=8,
+                   dead_code_threshold={dead_code_threshold}),
+    decoder_out_dims=112,
+    teacher=dict(type='EfficientNetLite0Teacher', input_size=64,
+                 pretrained=False))
+train_dataloader = dict(
+    batch_size=2, num_workers=0,
+    dataset=dict(type='UnlabeledImageFolder', data_root={data_root!r},
+                 pipeline=[dict(type='LoadImageFromFile'),
+                           dict(type='PackInputs')]),
+    sampler=dict(type='DefaultSampler', shuffle=False))
+train_cfg = dict(by_epoch=False, max_iters={max_iters})
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.99),
+                   weight_decay=1e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=3,
+         end={max_iters}, T_max={cos_iters}),
+]
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=1),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
+custom_hooks = [dict(type='SleepHook', seconds={sleep})]
+custom_imports = dict(imports=['sleep_hook'], allow_failed_imports=False)
+env_cfg = dict(cudnn_benchmark=False,
+               mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+               dist_cfg=dict(backend='gloo'))
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0)
+'''
+
+# BEiT v2 pretraining: the repo's tiny CIFAR config, checkpointing every
+# iteration, with the sleep hook.
+PRETRAIN_CONFIG = '''
+_base_ = {base!r}
+train_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root={data_root!r}, data_prefix=''))
+train_cfg = dict(max_iters={max_iters})
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=3,
+         end={max_iters}),
+]
+default_hooks = dict(
+    logger=dict(interval=1),
+    checkpoint=dict(interval=1, max_keep_ckpts=-1))
+model = dict(target_generator=dict(init_cfg=dict(checkpoint={tokenizer!r})))
+custom_hooks = [dict(type='SleepHook', seconds={sleep})]
+custom_imports = dict(imports=['sleep_hook'], allow_failed_imports=False)
+randomness = dict(seed=0)
+'''
+
+
+def _write_sleep_hook(tmp_dir: str) -> None:
+    with open(osp.join(tmp_dir, 'sleep_hook.py'), 'w') as f:
+        f.write(SLEEP_HOOK)
+
+
+def write_vqkd_config(tmp_dir: str,
+                      max_iters: int = 6,
+                      sleep: float = 0.0,
+                      dead_code_threshold: int = 100,
+                      name: str = 'tiny_vqkd.py') -> str:
+    """Write the tiny VQ-KD config, its images and the sleep hook."""
+    tmp_dir = osp.abspath(tmp_dir)
+    data_root = osp.join(tmp_dir, 'images')
+    if not osp.isdir(data_root):
+        make_image_folder(data_root)
+    _write_sleep_hook(tmp_dir)
+    path = osp.join(tmp_dir, name)
+    with open(path, 'w') as f:
+        f.write(
+            VQKD_CONFIG.format(
+                data_root=data_root,
+                max_iters=max_iters,
+                cos_iters=max_iters - 3,
+                sleep=sleep,
+                dead_code_threshold=dead_code_threshold))
+    return path
+
+
+def write_pretrain_config(tmp_dir: str,
+                          tokenizer: str,
+                          max_iters: int = 6,
+                          sleep: float = 0.0) -> str:
+    """Write a tiny BEiT v2 pretraining config (the repo's CIFAR one)."""
+    tmp_dir = osp.abspath(tmp_dir)
+    data_root = osp.join(tmp_dir, 'images')
+    if not osp.isdir(data_root):
+        make_image_folder(data_root)
+    _write_sleep_hook(tmp_dir)
+    path = osp.join(tmp_dir, 'tiny_pretrain.py')
+    base = osp.join(REPO, 'configs', 'beitv2',
+                    'beitv2_vit-4x128-p4_1xb32-coslr-400iter_cifar10.py')
+    with open(path, 'w') as f:
+        f.write(
+            PRETRAIN_CONFIG.format(
+                base=base,
+                data_root=data_root,
+                max_iters=max_iters,
+                tokenizer=tokenizer,
+                sleep=sleep))
+    return path
+
+
+def latest_checkpoint(work_dir: str) -> str:
+    """What ``WORK_DIR/last_checkpoint`` names ('' before the first)."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return ''
+    with open(pointer) as f:
+        return f.read().strip()
+
+
+def kill_after_checkpoint(proc: subprocess.Popen,
+                          work_dir: str,
+                          it: int,
+                          timeout: float = 180) -> int:
+    """SIGKILL ``proc`` once ``iter_<it>.pth`` is the latest checkpoint;
+    returns the iteration of the latest checkpoint after the kill. The
+    process is killed whatever happens (an assert here, a timeout)."""
+    import signal
+    import time
+    target = osp.join(work_dir, f'iter_{it}.pth')
+    deadline = time.time() + timeout
+    try:
+        while latest_checkpoint(work_dir) != target:
+            assert proc.poll() is None, 'training ended before it was killed'
+            assert time.time() < deadline, 'no checkpoint appeared in time'
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    return int(osp.basename(latest_checkpoint(work_dir))[5:-4])
+
+
+def wait_or_kill(proc: subprocess.Popen, timeout: float = 180) -> int:
+    """Wait for ``proc``; kill it if it runs past ``timeout`` (or the wait
+    is interrupted), so no training run outlives its test."""
+    try:
+        return proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)

@@ -40,6 +40,35 @@ class EmbeddingEMA(nn.Module):
         return F.embedding(idx, self.weight)
 
 
+def _check_quantizer_args(num_embed: int, embed_dims: int, beta: float,
+                          decay: float, kmeans_iters: int,
+                          dead_code_threshold: int) -> None:
+    """Raise a one-line :class:`ConfigValueError` for a value that cannot
+    build a codebook (e.g. ``quantizer.num_embed=-5``)."""
+    from mmbeitv2.engine.errors import ConfigValueError
+    checks = [
+        ('num_embed', num_embed, 'an integer >= 1 (the codebook size K, '
+         '8192 in the paper)', isinstance(num_embed, int) and num_embed >= 1),
+        ('embed_dims', embed_dims, 'an integer >= 1 (the code dimension D, '
+         '32 in the paper)', isinstance(embed_dims, int) and embed_dims >= 1),
+        ('beta', beta, 'a number >= 0',
+         isinstance(beta, (int, float)) and beta >= 0),
+        ('decay', decay, 'a number in [0, 1] (0.99 in the paper)',
+         isinstance(decay, (int, float)) and 0 <= decay <= 1),
+        ('kmeans_iters', kmeans_iters, 'an integer >= 0',
+         isinstance(kmeans_iters, int) and kmeans_iters >= 0),
+        ('dead_code_threshold', dead_code_threshold, 'an integer >= 0',
+         isinstance(dead_code_threshold, int) and dead_code_threshold >= 0),
+    ]
+    for name, value, valid, ok in checks:
+        if not ok:
+            raise ConfigValueError(
+                f'NormEMAVectorQuantizer: quantizer.{name}={value!r} is '
+                f'invalid, it must be {valid}; fix it in the config or with '
+                f'--cfg-options (model.quantizer.{name} for VQ-KD, '
+                f'model.target_generator.quantizer.{name} for pretraining)')
+
+
 @MODELS.register_module()
 class NormEMAVectorQuantizer(nn.Module):
     """The VQ-KD quantizer: l2-normalised codebook, normalised-centroid EMA.
@@ -91,6 +120,8 @@ class NormEMAVectorQuantizer(nn.Module):
                  kmeans_iters: int = 10,
                  dead_code_threshold: int = 0) -> None:
         super().__init__()
+        _check_quantizer_args(num_embed, embed_dims, beta, decay,
+                              kmeans_iters, dead_code_threshold)
         self.num_tokens = num_embed
         self.codebook_dim = embed_dims
         self.beta = beta
@@ -100,12 +131,21 @@ class NormEMAVectorQuantizer(nn.Module):
         self.embedding = EmbeddingEMA(num_embed, embed_dims, kmeans_init)
         # Official statistics buffer, separate from embedding.cluster_size.
         self.register_buffer('cluster_size', torch.zeros(num_embed))
-        # Steps since each code was last hit; not part of the checkpoint so
-        # that official checkpoints load strictly.
-        self.register_buffer(
-            'steps_unused',
-            torch.zeros(num_embed, dtype=torch.long),
-            persistent=False)
+        # Steps since each code was last hit (dead-code restart). Saved, so
+        # that a resumed run restarts the same codes; files without it
+        # (official tokenizers, older checkpoints) still load strictly, as
+        # zeros (see _load_from_state_dict).
+        self.register_buffer('steps_unused',
+                             torch.zeros(num_embed, dtype=torch.long))
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        # `steps_unused` is absent from official files and from checkpoints
+        # saved before it was persistent: start its count at zero then.
+        key = prefix + 'steps_unused'
+        if key not in state_dict:
+            state_dict[key] = torch.zeros_like(self.steps_unused)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def initted(self) -> bool:

@@ -1,4 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -131,11 +132,42 @@ def test_dead_code_restart():
 
 def test_checkpoint_keys_are_official():
     q = NormEMAVectorQuantizer(num_embed=16, embed_dims=8)
-    assert set(q.state_dict()) == {
+    official = {
         'cluster_size', 'embedding.weight', 'embedding.cluster_size',
         'embedding.embed_avg', 'embedding.initted'
     }
+    # Plus mmbeitv2's dead-code counter, saved for resume.
+    assert set(q.state_dict()) == official | {'steps_unused'}
     assert list(q.parameters()) == []  # nothing for the optimizer
+
+
+def test_steps_unused_is_saved_and_optional_when_loading():
+    """The dead-code counter survives a save/load; official files and
+    older checkpoints without it load strictly, with the count at 0."""
+    q = NormEMAVectorQuantizer(num_embed=16, embed_dims=8,
+                               dead_code_threshold=5)
+    q.steps_unused.copy_(torch.arange(16))
+    state = q.state_dict()
+    fresh = NormEMAVectorQuantizer(num_embed=16, embed_dims=8,
+                                   dead_code_threshold=5)
+    fresh.load_state_dict(state, strict=True)
+    assert torch.equal(fresh.steps_unused, torch.arange(16))
+    del state['steps_unused']
+    fresh.load_state_dict(state, strict=True)
+    assert not fresh.steps_unused.any()
+    assert 'steps_unused' not in state  # the caller's dict is not changed
+
+
+@pytest.mark.parametrize('key,value', [('num_embed', -5), ('num_embed', 0),
+                                       ('embed_dims', 0), ('decay', 1.5),
+                                       ('dead_code_threshold', -1)])
+def test_nonsense_values_are_one_line_errors(key, value):
+    from mmbeitv2.engine import describe_user_error
+    from mmbeitv2.engine.errors import ConfigValueError
+    with pytest.raises(ConfigValueError) as err:
+        NormEMAVectorQuantizer(**{key: value})
+    line = describe_user_error(err.value)
+    assert f'quantizer.{key}={value}' in line and '\n' not in line
 
 
 def test_kmeans_and_stats():

@@ -178,9 +178,9 @@ def test_mmengine_checkpoint_loads_safely_and_unknown_needs_trust(tmp_path):
 
     path = str(tmp_path / 'odd.pth')
     torch.save(dict(meta=_Unlisted(), state_dict=model.state_dict()), path)
-    # Refused in one line naming the object and the opt-in.
     with pytest.raises(CheckpointLoadError,
-                       match='_Unlisted.*--trust-checkpoint'):
+                       match=r'refuses to unpickle \(.*_Unlisted\).*'
+                       '--trust-checkpoint'):
         build(teacher=None, init_cfg=dict(type='Pretrained', checkpoint=path))
     loaded = build(
         teacher=None,

@@ -1,0 +1,73 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""``tools/analysis_tools/gpu_check.sh`` is ready for a GPU: the script
+parses, what it calls exists and takes the options it passes, and the
+python part runs (on CPU, tiny)."""
+import importlib.util
+import os.path as osp
+import re
+import shlex
+import subprocess
+import sys
+from unittest import mock
+
+import pytest
+
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SCRIPT = osp.join(REPO, 'tools', 'analysis_tools', 'gpu_check.sh')
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(
+        f'mmbeitv2_gpu_check_{name}',
+        osp.join(REPO, 'tools', 'analysis_tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _python_calls() -> list:
+    """``[script, args...]`` of every ``"$PYTHON" tools/...py`` line."""
+    with open(SCRIPT) as f:
+        text = f.read().replace('\\\n', ' ')
+    calls = []
+    for line in text.splitlines():
+        match = re.search(r'"\$PYTHON" (tools/\S+\.py)(.*?)(\||$)', line)
+        if match:
+            args = shlex.split(match.group(2).replace('"$OUT', '"/tmp/o'))
+            args = [a for a in args if a != '2>&1']  # the shell's, not ours
+            calls.append([match.group(1)] + args)
+    return calls
+
+
+def test_script_parses_and_its_calls_exist():
+    subprocess.run(['bash', '-n', SCRIPT], check=True)
+    calls = _python_calls()
+    assert [c[0] for c in calls] == [
+        'tools/analysis_tools/gpu_check.py',
+        'tools/analysis_tools/benchmark_train.py'
+    ]
+    for script, *args in calls:
+        assert osp.isfile(osp.join(REPO, script)), script
+    # benchmark_train.py accepts the options the script passes.
+    bench = _tool('benchmark_train')
+    with mock.patch.object(sys, 'argv', ['benchmark_train.py'] + calls[1][1:]):
+        args = bench.parse_args()
+    assert (args.batch_size, args.dtype, args.device) == (64, 'bf16', 'cuda')
+
+
+@pytest.mark.integration
+def test_python_checks_run_on_cpu():
+    """The pretraining and attention checks at tiny sizes on CPU (the VQ-KD
+    check builds the ViT-B/16 CLIP teacher: left to the GPU run)."""
+    import torch
+    tool = _tool('gpu_check')
+    from mmbeitv2.utils import register_all_modules
+    register_all_modules()
+    cpu = torch.device('cpu')
+    pre = tool.check_bf16('pretrain', tool.TINY, 64, 2, cpu)
+    assert pre['targets_identical'] and pre['grads_finite']
+    assert pre['loss_rel_diff']['loss_mim'] < 5e-3
+    sdpa = tool.check_sdpa(cpu, embed_dims=64, num_heads=4, tokens=17)
+    assert sdpa['fp32']['max_rel_diff']['out'] < 1e-4
+    assert sdpa['bf16']['max_rel_diff']['out'] < 5e-2
