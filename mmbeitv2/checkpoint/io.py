@@ -19,7 +19,10 @@ import torch
 STATE_DICT_KEYS = ('model', 'module', 'state_dict')
 
 
-def load_checkpoint_file(path: str, trusted: bool = False) -> dict:
+def load_checkpoint_file(path: str,
+                         trusted: bool = False,
+                         role: str = '',
+                         where: str = '') -> dict:
     """Read a checkpoint file on the CPU.
 
     Args:
@@ -28,6 +31,10 @@ def load_checkpoint_file(path: str, trusted: bool = False) -> dict:
             run code stored in the file: only for files you made. Files
             listed by ``--trust-checkpoint`` / ``MMBEITV2_TRUST_CHECKPOINTS``
             are trusted too. Defaults to False.
+        role (str): What the file is for (e.g. ``'tokenizer'``), named first
+            in error messages. Defaults to ''.
+        where (str): The config field that names the file, for the "not
+            found" message. Defaults to ''.
 
     Returns:
         dict: The loaded object.
@@ -41,17 +48,20 @@ def load_checkpoint_file(path: str, trusted: bool = False) -> dict:
                                                    mmengine_safe_globals)
     from mmbeitv2.engine.errors import CheckpointLoadError
     path = osp.expanduser(path)
+    lead = f'{role} ' if role else ''
     if not osp.isfile(path):
+        where = where or 'init_cfg.checkpoint / load_from'
         raise CheckpointLoadError(
-            f'checkpoint file not found: {path}; check the path in the '
-            'config (init_cfg.checkpoint / load_from) or on the command line')
+            f'{lead}checkpoint not found: {path}; check the path in the '
+            f'config ({where}) or on the command line')
     trusted = trusted or is_trusted(path)
     try:
         with torch.serialization.safe_globals(mmengine_safe_globals()):
             return torch.load(
                 path, map_location='cpu', weights_only=not trusted)
     except Exception as exc:  # noqa: BLE001 - torch raises many types here
-        raise CheckpointLoadError(describe_load_failure(path, exc)) from exc
+        raise CheckpointLoadError(
+            lead + describe_load_failure(path, exc)) from exc
 
 
 def unwrap_state_dict(ckpt: dict) -> Tuple[Dict[str, torch.Tensor], str]:

@@ -30,7 +30,12 @@ def read_checkpoint(path: str,
     (full unpickling, which can run code stored in the file: only for files
     you made).
     """
-    state, _ = unwrap_state_dict(load_checkpoint_file(path, trusted))
+    ckpt = load_checkpoint_file(
+        path, trusted, role='tokenizer',
+        where="the tokenizer's init_cfg.checkpoint; "
+        'model.target_generator.init_cfg.checkpoint in pretraining configs, '
+        'a converted or official VQ-KD file')
+    state, _ = unwrap_state_dict(ckpt)
     return to_mmbeitv2(state, path)
 
 

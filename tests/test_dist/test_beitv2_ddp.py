@@ -49,6 +49,7 @@ def _build(MODELS):
                 final_norm=False,
                 with_mask_token=True,
                 use_shared_rel_pos_bias=True,
+                use_rel_pos_bias=False,
                 layer_scale_init_value=0.1,
                 init_style='pretrain'),
             neck=dict(type='BEiTv2Neck', arch=ARCH, early_layers=2),

@@ -66,6 +66,7 @@ def _beitv2():
                 final_norm=False,
                 with_mask_token=True,
                 use_shared_rel_pos_bias=True,
+                use_rel_pos_bias=False,
                 layer_scale_init_value=0.1),
             neck=dict(type='BEiTv2Neck', arch=ARCH, early_layers=2),
             head=dict(type='MIMHead', embed_dims=64, num_embed=32),
