@@ -29,39 +29,8 @@ def _model():
 
 
 def _build(MODELS):
-    return MODELS.build(
-        dict(
-            type='BEiTv2',
-            data_preprocessor=dict(
-                type='TwoNormDataPreprocessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                second_mean=[0.] * 3,
-                second_std=[255.] * 3,
-                to_rgb=True),
-            backbone=dict(
-                type='BEiTv2ViT',
-                arch=ARCH,
-                img_size=32,
-                patch_size=8,
-                out_indices=(1, 2),
-                out_type='raw',
-                final_norm=False,
-                with_mask_token=True,
-                use_shared_rel_pos_bias=True,
-                use_rel_pos_bias=False,
-                layer_scale_init_value=0.1,
-                init_style='pretrain'),
-            neck=dict(type='BEiTv2Neck', arch=ARCH, early_layers=2),
-            head=dict(type='MIMHead', embed_dims=32, num_embed=K),
-            target_generator=dict(
-                type='VQKDTokenizer',
-                encoder=dict(arch=TOK, img_size=32, patch_size=8),
-                decoder=dict(
-                    arch=TOK, img_size=4, patch_size=1, in_channels=16),
-                quantizer=dict(num_embed=K, embed_dims=16, kmeans_init=False),
-                decoder_out_dims=32,
-                teacher=None)))
+    from tiny_models import beitv2_cfg
+    return MODELS.build(beitv2_cfg(ARCH, TOK, num_embed=K, early_layers=2))
 
 
 def _batch(step: int, rank: int) -> dict:

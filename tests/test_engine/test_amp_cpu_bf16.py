@@ -16,6 +16,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from tiny_models import beitv2_cfg
 
 from mmbeitv2.engine import CPUAutocastOptimWrapper, configure_amp
 from mmbeitv2.registry import MODELS
@@ -46,32 +47,7 @@ def _tokenizer_cfg(**kwargs) -> dict:
 
 
 def _beitv2():
-    return _build(
-        dict(
-            type='BEiTv2',
-            data_preprocessor=dict(
-                type='TwoNormDataPreprocessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                second_mean=[0.] * 3,
-                second_std=[255.] * 3,
-                to_rgb=True),
-            backbone=dict(
-                type='BEiTv2ViT',
-                arch=ARCH,
-                img_size=32,
-                patch_size=8,
-                out_indices=(1, 2),
-                out_type='raw',
-                final_norm=False,
-                with_mask_token=True,
-                use_shared_rel_pos_bias=True,
-                use_rel_pos_bias=False,
-                layer_scale_init_value=0.1),
-            neck=dict(type='BEiTv2Neck', arch=ARCH, early_layers=2),
-            head=dict(type='MIMHead', embed_dims=64, num_embed=32),
-            target_generator=_tokenizer_cfg(
-                decoder_out_dims=32, teacher=None)))
+    return _build(beitv2_cfg(ARCH, TOK, num_embed=32, early_layers=2))
 
 
 def _pretrain_batch(b: int = 4) -> dict:

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 from tiny_run_utils import REPO, tool_env
 
-# The inverse of mmbeitv2/utils/ckpt_mapping_vqkd.py's ViT rules.
+# The inverse of mmbeitv2/checkpoint/official_keys.py's ViT rules.
 _TO_OFFICIAL = [
     (r'^(encoder|decoder)_norm\.', r'\1.fc_norm.'),
     (r'\.patch_embed\.projection\.', '.patch_embed.proj.'),

@@ -1,5 +1,4 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tool_loader import load_tool
 from mmbeitv2.engine.errors import UserInputError
 from mmbeitv2.utils import register_all_modules
 
@@ -18,10 +18,7 @@ TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_views.py')
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('compare_views_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools/compare_views.py')
 
 
 @pytest.fixture(scope='module')

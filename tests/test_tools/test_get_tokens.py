@@ -1,5 +1,4 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-import importlib.util
 import json
 import os.path as osp
 import sys
@@ -9,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from tool_loader import load_tool
 from mmbeitv2.utils import register_all_modules
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
@@ -29,11 +29,7 @@ model = dict(
 
 
 def _load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'get_tokens.py')
-    spec = importlib.util.spec_from_file_location('get_tokens_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools/get_tokens.py')
 
 
 @pytest.fixture

@@ -99,7 +99,7 @@ def test_beitv2_pretraining_resume(tmp_path):
     from paper_run_utils import official_tokenizer_state
     from mmengine.config import Config
     from tiny_run_utils import REPO
-    from mmbeitv2.utils.ckpt_mapping_vqkd import convert_vqkd_state_dict
+    from mmbeitv2.checkpoint import convert_vqkd
 
     tmp = str(tmp_path)
     base = osp.join(REPO, 'configs', 'beitv2',
@@ -107,7 +107,7 @@ def test_beitv2_pretraining_resume(tmp_path):
     official = official_tokenizer_state(
         Config.fromfile(base).model.target_generator.to_dict())
     tokenizer = osp.join(tmp, 'tokenizer.pth')
-    torch.save(dict(state_dict=convert_vqkd_state_dict(official)[0]),
+    torch.save(dict(state_dict=convert_vqkd(official)[0]),
                tokenizer)
     config = write_pretrain_config(tmp, tokenizer, MAX_ITERS, sleep=0.2)
     # The resumed run also takes the CPU bf16 autocast path of --amp.
@@ -130,6 +130,6 @@ def test_beitv2_pretraining_resume(tmp_path):
     assert group['lr'] == pytest.approx(
         _uninterrupted_lr(group['initial_lr'], MAX_ITERS), rel=1e-9)
     # The frozen tokenizer is the file's, in both runs.
-    for key, value in convert_vqkd_state_dict(official)[0].items():
+    for key, value in convert_vqkd(official)[0].items():
         assert torch.equal(
             final['state_dict']['target_generator.' + key], value), key

@@ -19,6 +19,7 @@ from mmengine.config import Config
 from PIL import Image
 from test_beitv2_converter import official_finetune_sd
 
+from tool_loader import load_tool
 from mmbeitv2.datasets.imagenet_variants import (IMAGENET_A_INDICES,
                                                  IMAGENET_R_INDICES,
                                                  IMAGENET_WNIDS)
@@ -84,12 +85,8 @@ def make_root(root, sets):
     return str(root)
 
 
-def load_tool():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'robustness_eval.py')
-    spec = importlib.util.spec_from_file_location('robustness_eval', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_robustness_tool():
+    return load_tool('analysis_tools/robustness_eval.py')
 
 
 @pytest.fixture(scope='module')
@@ -135,7 +132,7 @@ def test_command_prints_table_and_lists_missing_set(tmp_path, constant_ckpt,
     sets = ['imagenet-a', 'imagenet-r', 'imagenet-v2', 'imagenet/val']
     root = make_root(tmp_path / 'data', sets)  # no imagenet-sketch
     work_dir = str(tmp_path / 'work')
-    out = load_tool().main([
+    out = load_robustness_tool().main([
         CONFIG, constant_ckpt, '--root', root, '--work-dir', work_dir,
         '--quiet'
     ])
@@ -176,7 +173,7 @@ def test_sketch_is_1000_way_and_bad_layout_is_skipped(tmp_path,
     root = make_root(tmp_path / 'data', ['imagenet-sketch', 'imagenet-a'])
     # a class that is not in ImageNet-A: the set is skipped, not fatal
     (tmp_path / 'data' / 'imagenet-a' / IMAGENET_WNIDS[OUTSIDE[0]]).mkdir()
-    out = load_tool().main([
+    out = load_robustness_tool().main([
         CONFIG, constant_ckpt, '--root', root, '--work-dir',
         str(tmp_path / 'work'), '--quiet', '--sets', 'imagenet-a',
         'imagenet-sketch'
@@ -210,7 +207,7 @@ def test_converted_official_finetune_checkpoint_end_to_end(tmp_path):
     spec.loader.exec_module(conv)
     conv.main([str(src), str(dst)])
     root = make_root(tmp_path / 'data', list(LAYOUT))
-    out = load_tool().main([
+    out = load_robustness_tool().main([
         CONFIG,
         str(dst), '--root', root, '--work-dir',
         str(tmp_path / 'work'), '--quiet'

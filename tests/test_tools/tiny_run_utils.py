@@ -30,6 +30,31 @@ SLEEP_HOOK = textwrap.dedent('''
             time.sleep(self.seconds)
 ''')
 
+# The schedule, hooks and runtime both tiny configs share.
+_SCHEDULE_AND_RUNTIME = '''param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=3,
+         end={max_iters}, T_max={cos_iters}),
+]
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=1),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
+custom_hooks = [dict(type='SleepHook', seconds={sleep})]
+custom_imports = dict(imports=['sleep_hook'], allow_failed_imports=False)
+env_cfg = dict(cudnn_benchmark=False,
+               mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+               dist_cfg=dict(backend='gloo'))
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0)
+'''
+
+
 CONFIG = '''
 default_scope = 'mmbeitv2'
 model = dict(
@@ -61,28 +86,7 @@ test_cfg = dict()
 train_cfg = dict(by_epoch=False, max_iters={max_iters})
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=3,
-         end={max_iters}, T_max={cos_iters}),
-]
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=1),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
-custom_hooks = [dict(type='SleepHook', seconds={sleep})]
-custom_imports = dict(imports=['sleep_hook'], allow_failed_imports=False)
-env_cfg = dict(cudnn_benchmark=False,
-               mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-               dist_cfg=dict(backend='gloo'))
-log_processor = dict(by_epoch=False)
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=0)
-'''
+''' + _SCHEDULE_AND_RUNTIME
 
 
 def make_image_folder(root: str, per_class: int = 4, size: int = 32) -> str:
@@ -175,28 +179,7 @@ train_cfg = dict(by_epoch=False, max_iters={max_iters})
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.99),
                    weight_decay=1e-4))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=3,
-         end={max_iters}, T_max={cos_iters}),
-]
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=1),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
-custom_hooks = [dict(type='SleepHook', seconds={sleep})]
-custom_imports = dict(imports=['sleep_hook'], allow_failed_imports=False)
-env_cfg = dict(cudnn_benchmark=False,
-               mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-               dist_cfg=dict(backend='gloo'))
-log_processor = dict(by_epoch=False)
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=0)
-'''
+''' + _SCHEDULE_AND_RUNTIME
 
 # BEiT v2 pretraining: the repo's tiny CIFAR config, checkpointing every
 # iteration, with the sleep hook.

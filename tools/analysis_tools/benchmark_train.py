@@ -30,7 +30,9 @@ sys.path.insert(
 
 from mmbeitv2.utils import register_all_modules  # noqa: E402
 
-# the harness next to this script (a script's folder is on sys.path)
+# the harness next to this script (a script's folder is on sys.path; put
+# it there when the script is imported, e.g. by tests)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark_stages import Side, build_sides, make_batch  # noqa: E402
 from benchmark_utils import (PeakMemory, count_flops,  # noqa: E402
                              matmul_peak, paired_ratio, summarize, time_call)

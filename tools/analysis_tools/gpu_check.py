@@ -24,6 +24,8 @@ import torch
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+# the benchmark harness next to this script, also when imported by tests
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 TINY = dict(embed_dims=64, num_layers=4, num_heads=4, feedforward_channels=128)
 
@@ -52,7 +54,8 @@ def batch_device(batch: Dict) -> str:
 def check_bf16(stage: str, arch, img_size: int, batch_size: int,
                device: torch.device) -> dict:
     """bf16 vs fp32 losses, targets and gradients of one stage."""
-    from mmbeitv2.utils.benchmark_stages import build_sides, make_batch
+    # the harness next to this script (a script's folder is on sys.path)
+    from benchmark_stages import build_sides, make_batch
     side = build_sides(stage, arch, img_size, device, with_ref=False)[0]
     side.model.train()
     batch = make_batch(stage, batch_size, img_size, device, seed=0)
