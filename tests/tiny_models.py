@@ -33,13 +33,16 @@ def vqkd_cfg(arch: dict, num_embed: int, decoder_out_dims: int,
         **kwargs)
 
 
+def _vit_32px(arch: dict, **kwargs) -> dict:
+    """A ``BEiTv2ViT`` on 32 px images with patch 8 (a 4x4 grid)."""
+    return dict(type='BEiTv2ViT', arch=arch, img_size=32, patch_size=8,
+                **kwargs)
+
+
 def pretrain_backbone(arch: dict, early_layers: int, **kwargs) -> dict:
     """The pretraining ``BEiTv2ViT`` on 32 px images with patch 8."""
-    return dict(
-        type='BEiTv2ViT',
-        arch=arch,
-        img_size=32,
-        patch_size=8,
+    return _vit_32px(
+        arch,
         with_mask_token=True,
         use_shared_rel_pos_bias=True,
         use_rel_pos_bias=False,
@@ -89,3 +92,36 @@ def beitv2_cfg(arch: dict, tokenizer_arch: dict, num_embed: int,
         head=dict(type='MIMHead', embed_dims=arch['embed_dims'],
                   num_embed=num_embed),
         target_generator=tokenizer)
+
+
+def finetune_backbone(arch: dict, **kwargs) -> dict:
+    """The fine-tuning ``BEiTv2ViT`` on 32 px images with patch 8:
+    per-block tables, mean-pooled patches + fresh norm, timm init."""
+    return _vit_32px(
+        arch,
+        use_shared_rel_pos_bias=False,
+        use_rel_pos_bias=True,
+        out_type='avg_featmap',
+        init_style='finetune',
+        **kwargs)
+
+
+def masked_batch(batch_size: int, seed: int, num_masked: int = 6,
+                 grid: int = 4) -> dict:
+    """A pretraining batch of random 32 px images (the same array for both
+    views) with ``num_masked`` random patches masked in every image (numpy
+    masks, as ``PackInputs`` leaves them)."""
+    import numpy as np
+    from mmpretrain.structures import DataSample
+    g = torch.Generator().manual_seed(seed)
+    imgs = torch.randint(
+        0, 256, (batch_size, 3, 32, 32), generator=g, dtype=torch.uint8)
+    samples = []
+    for _ in range(batch_size):
+        mask = np.zeros(grid * grid, bool)
+        mask[torch.randperm(grid * grid, generator=g)[:num_masked].numpy()] \
+            = True
+        sample = DataSample()
+        sample.set_field(mask.reshape(grid, grid), 'mask')
+        samples.append(sample)
+    return dict(inputs=[imgs, imgs.clone()], data_samples=samples)

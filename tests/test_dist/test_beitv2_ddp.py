@@ -4,7 +4,6 @@ rank): after each step the parameters equal one process training on the
 concatenated batch, the frozen tokenizer is unchanged on both ranks, and
 ``find_unused_parameters=False`` works (a parameter without a gradient
 would make DDP fail at the second step)."""
-import numpy as np
 import pytest
 import torch
 from dist_utils import init_gloo, spawn
@@ -36,18 +35,8 @@ def _build(MODELS):
 def _batch(step: int, rank: int) -> dict:
     """Rank ``rank``'s images and masks at ``step`` (6 of 16 patches masked
     in every image, so each rank's mean loss weighs tokens equally)."""
-    from mmpretrain.structures import DataSample
-    g = torch.Generator().manual_seed(100 * step + rank)
-    imgs = torch.randint(
-        0, 256, (PER_RANK, 3, 32, 32), generator=g, dtype=torch.uint8)
-    samples = []
-    for _ in range(PER_RANK):
-        mask = np.zeros(16, bool)
-        mask[torch.randperm(16, generator=g)[:6].numpy()] = True
-        sample = DataSample()
-        sample.set_field(mask.reshape(4, 4), 'mask')
-        samples.append(sample)
-    return dict(inputs=[imgs, imgs.clone()], data_samples=samples)
+    from tiny_models import masked_batch
+    return masked_batch(PER_RANK, seed=100 * step + rank)
 
 
 def _concat(step: int, world: int) -> dict:

@@ -11,12 +11,11 @@ gradient finite. The asserts allow 0.5 % on the losses.
 """
 from unittest import mock
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from tiny_models import beitv2_cfg
+from tiny_models import beitv2_cfg, masked_batch
 
 from mmbeitv2.engine import CPUAutocastOptimWrapper, configure_amp
 from mmbeitv2.registry import MODELS
@@ -51,18 +50,7 @@ def _beitv2():
 
 
 def _pretrain_batch(b: int = 4) -> dict:
-    from mmpretrain.structures import DataSample
-    g = torch.Generator().manual_seed(0)
-    imgs = torch.randint(0, 256, (b, 3, 32, 32), generator=g,
-                         dtype=torch.uint8)
-    samples = []
-    for _ in range(b):
-        mask = np.zeros(16, bool)
-        mask[torch.randperm(16, generator=g)[:6].numpy()] = True
-        sample = DataSample()
-        sample.set_field(mask.reshape(4, 4), 'mask')
-        samples.append(sample)
-    return dict(inputs=[imgs, imgs.clone()], data_samples=samples)
+    return masked_batch(b, seed=0)
 
 
 def _step(model, data: dict, bf16: bool) -> tuple:

@@ -6,7 +6,7 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from tiny_models import pretrain_parts
+from tiny_models import finetune_backbone, pretrain_parts
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 from mmbeitv2.checkpoint import (convert_beitv2_finetune_key,
@@ -138,15 +138,8 @@ def test_pretrain_checkpoint_feeds_a_finetune_backbone(tmp_path):
     torch.save({'model': sd}, src)
     _tool('beitv2_unilm_to_mmbeitv2').main([str(src), str(dst)])
     backbone = MODELS.build(
-        dict(
-            type='BEiTv2ViT',
-            arch=ARCH,
-            img_size=32,
-            patch_size=8,
-            use_shared_rel_pos_bias=False,
-            use_rel_pos_bias=True,
-            out_type='avg_featmap',
-            init_style='finetune',
+        finetune_backbone(
+            ARCH,
             init_cfg=dict(
                 type='Pretrained', checkpoint=str(dst), prefix='backbone.')))
     backbone.init_weights()
@@ -167,15 +160,7 @@ def test_finetune_layout_converts_and_loads_strictly(tmp_path):
     model = MODELS.build(
         dict(
             type='ImageClassifier',
-            backbone=dict(
-                type='BEiTv2ViT',
-                arch=ARCH,
-                img_size=32,
-                patch_size=8,
-                use_shared_rel_pos_bias=False,
-                use_rel_pos_bias=True,
-                out_type='avg_featmap',
-                init_style='finetune'),
+            backbone=finetune_backbone(ARCH),
             head=dict(type='LinearClsHead', num_classes=10, in_channels=C)))
     result = model.load_state_dict(out, strict=True)
     assert not result.missing_keys and not result.unexpected_keys

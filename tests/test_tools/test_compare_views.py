@@ -35,10 +35,14 @@ def folder(tmp_path_factory):
     return str(root)
 
 
-def test_new_views_are_official_and_old_are_not(folder):
-    tool = _load_tool()
+def _tool_and_paths(folder):
     register_all_modules()
-    paths = tool.list_images(folder)
+    tool = _load_tool()
+    return tool, tool.list_images(folder)
+
+
+def test_new_views_are_official_and_old_are_not(folder):
+    tool, paths = _tool_and_paths(folder)
     views = tool.compare_views(paths, crops=12, seed=0)
     assert math.isinf(views['new_model']['worst'])
     assert math.isinf(views['new_tokenizer']['worst'])
@@ -50,9 +54,7 @@ def test_new_views_are_official_and_old_are_not(folder):
 
 
 def test_vqkd_and_finetune_sections(folder):
-    tool = _load_tool()
-    register_all_modules()
-    paths = tool.list_images(folder)
+    tool, paths = _tool_and_paths(folder)
     vqkd = tool.compare_vqkd(paths, crops=4, seed=0)
     assert math.isinf(vqkd['train_pillow']['worst'])
     assert math.isinf(vqkd['eval_pillow']['worst'])

@@ -109,13 +109,17 @@ def write_config(tmp_dir: str,
     with open(osp.join(tmp_dir, 'sleep_hook.py'), 'w') as f:
         f.write(SLEEP_HOOK)
     path = osp.join(tmp_dir, 'tiny_cls.py')
+    return _write_config(path, CONFIG, data_root, max_iters, sleep)
+
+
+def _write_config(path: str, template: str, data_root: str, max_iters: int,
+                  sleep: float, **fields) -> str:
+    """Fill a config template (warm-up of 3 iterations, then cosine)."""
     with open(path, 'w') as f:
         f.write(
-            CONFIG.format(
-                data_root=data_root,
-                max_iters=max_iters,
-                cos_iters=max_iters - 3,
-                sleep=sleep))
+            template.format(
+                data_root=data_root, max_iters=max_iters,
+                cos_iters=max_iters - 3, sleep=sleep, **fields))
     return path
 
 
@@ -221,15 +225,8 @@ def write_vqkd_config(tmp_dir: str,
         make_image_folder(data_root)
     _write_sleep_hook(tmp_dir)
     path = osp.join(tmp_dir, name)
-    with open(path, 'w') as f:
-        f.write(
-            VQKD_CONFIG.format(
-                data_root=data_root,
-                max_iters=max_iters,
-                cos_iters=max_iters - 3,
-                sleep=sleep,
-                dead_code_threshold=dead_code_threshold))
-    return path
+    return _write_config(path, VQKD_CONFIG, data_root, max_iters, sleep,
+                         dead_code_threshold=dead_code_threshold)
 
 
 def write_pretrain_config(tmp_dir: str,

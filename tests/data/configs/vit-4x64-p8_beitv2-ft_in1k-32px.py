@@ -20,15 +20,11 @@ model = dict(
         init_cfg=None),
     head=dict(in_channels=embed_dims))
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='ResizeEdge',
-        scale=36,
-        edge='short',
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=32),
-    dict(type='PackInputs'),
+    _base_.test_pipeline[0],
+    # int(32 * 256 / 224), the official eval resize (run_class_finetuning)
+    dict(_base_.test_pipeline[1], scale=36),
+    dict(_base_.test_pipeline[2], crop_size=32),
+    _base_.test_pipeline[3],
 ]
 test_dataloader = dict(
     batch_size=8, num_workers=0, dataset=dict(pipeline=test_pipeline))

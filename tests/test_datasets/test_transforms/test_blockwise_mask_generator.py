@@ -39,6 +39,11 @@ class RecordingGenerator(BlockwiseMaskGenerator):
         return delta
 
 
+# the paper's 14x14 masks: 75 patches, blocks of at least 16
+PAPER = dict(
+    input_size=224, patch_size=16, num_masking_patches=75, min_num_patches=16)
+
+
 def _draw(gen, n, seed=0):
     random.seed(seed)
     np.random.seed(seed)
@@ -62,11 +67,7 @@ def test_sizes_follow_input_and_patch_size():
 
 
 def test_exact_count_and_cell_frequency():
-    gen = BlockwiseMaskGenerator(
-        input_size=224,
-        patch_size=16,
-        num_masking_patches=75,
-        min_num_patches=16)
+    gen = BlockwiseMaskGenerator(**PAPER)
     masks = _draw(gen, 1000)
     assert masks.dtype == bool and masks.shape == (1000, 14, 14)
     # exactly 75 every time (the v2 top-up, docs/official.md §2.4)
@@ -88,11 +89,7 @@ def test_exact_count_and_cell_frequency():
 
 
 def test_block_size_and_aspect_distribution():
-    gen = RecordingGenerator(
-        input_size=224,
-        patch_size=16,
-        num_masking_patches=75,
-        min_num_patches=16)
+    gen = RecordingGenerator(**PAPER)
     _draw(gen, 500)
     blocks = np.array(gen.blocks)
     assert len(blocks) > 1000
