@@ -22,7 +22,8 @@ STATE_DICT_KEYS = ('model', 'module', 'state_dict')
 def load_checkpoint_file(path: str,
                          trusted: bool = False,
                          role: str = '',
-                         where: str = '') -> dict:
+                         where: str = '',
+                         map_location='cpu') -> dict:
     """Read a checkpoint file on the CPU.
 
     Args:
@@ -35,6 +36,8 @@ def load_checkpoint_file(path: str,
             in error messages. Defaults to ''.
         where (str): The config field that names the file, for the "not
             found" message. Defaults to ''.
+        map_location (str | Callable): As :func:`torch.load`.
+            Defaults to ``'cpu'``.
 
     Returns:
         dict: The loaded object.
@@ -58,7 +61,7 @@ def load_checkpoint_file(path: str,
     try:
         with torch.serialization.safe_globals(mmengine_safe_globals()):
             return torch.load(
-                path, map_location='cpu', weights_only=not trusted)
+                path, map_location=map_location, weights_only=not trusted)
     except Exception as exc:  # noqa: BLE001 - torch raises many types here
         raise CheckpointLoadError(
             lead + describe_load_failure(path, exc)) from exc
@@ -85,3 +88,26 @@ def unwrap_state_dict(ckpt: dict) -> Tuple[Dict[str, torch.Tensor], str]:
         (k[len('module.'):] if k.startswith('module.') else k, v)
         for k, v in ckpt.items())
     return state_dict, source
+
+
+def read_state_dict(path: str,
+                    trusted: bool = False,
+                    role: str = '',
+                    where: str = '') -> Dict[str, torch.Tensor]:
+    """The unwrapped state dict of a checkpoint file, in whatever layout
+    the file has (see :func:`load_checkpoint_file` for the arguments;
+    :func:`mmbeitv2.checkpoint.layouts.to_mmbeitv2` converts official
+    layouts).
+
+    Raises:
+        CheckpointLoadError: As :func:`load_checkpoint_file`, and for a
+            file that holds no dict.
+    """
+    from mmbeitv2.engine.errors import CheckpointLoadError
+    ckpt = load_checkpoint_file(path, trusted, role, where)
+    if not isinstance(ckpt, dict):
+        raise CheckpointLoadError(
+            f'{path} holds a {type(ckpt).__name__}, not a state dict; pass '
+            'a file written with torch.save(model.state_dict()) or by '
+            'mmengine')
+    return unwrap_state_dict(ckpt)[0]

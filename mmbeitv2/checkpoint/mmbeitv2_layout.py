@@ -146,15 +146,11 @@ def expand_shared_table(backbone: Tensors, num_layers: int) -> Tensors:
 def read_checkpoint(path: str) -> Tensors:
     """The model state dict of a checkpoint file in mmbeitv2 keys, loaded
     with ``weights_only=True`` (:func:`mmbeitv2.checkpoint.io.
-    load_checkpoint_file`; an official unilm file is converted in memory);
+    read_state_dict`; an official unilm file is converted in memory);
     errors are one line."""
-    from .io import load_checkpoint_file, unwrap_state_dict
+    from .io import read_state_dict
     from .layouts import to_mmbeitv2
-    ckpt = load_checkpoint_file(path)
-    if not isinstance(ckpt, dict):
-        raise UserInputError(f'{path} holds a {type(ckpt).__name__}, not a '
-                             'state dict')
-    return to_mmbeitv2(unwrap_state_dict(ckpt)[0], path)
+    return to_mmbeitv2(read_state_dict(path), path)
 
 
 def fill_fresh(state_dict: Tensors, expected: Tensors) -> list:

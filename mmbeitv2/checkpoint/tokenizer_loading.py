@@ -12,7 +12,7 @@ import torch
 from mmengine.logging import print_log
 
 from mmbeitv2.engine.errors import CheckpointLoadError
-from .io import load_checkpoint_file, unwrap_state_dict
+from .io import read_state_dict
 from .layouts import to_mmbeitv2
 from .official_keys import DROPPED_PREFIXES
 
@@ -30,12 +30,11 @@ def read_checkpoint(path: str,
     (full unpickling, which can run code stored in the file: only for files
     you made).
     """
-    ckpt = load_checkpoint_file(
+    state = read_state_dict(
         path, trusted, role='tokenizer',
         where="the tokenizer's init_cfg.checkpoint; "
         'model.target_generator.init_cfg.checkpoint in pretraining configs, '
         'a converted or official VQ-KD file')
-    state, _ = unwrap_state_dict(ckpt)
     return to_mmbeitv2(state, path)
 
 

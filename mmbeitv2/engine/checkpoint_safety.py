@@ -32,7 +32,6 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, print_log
 
-from .errors import CheckpointLoadError
 
 TRUST_ENV = 'MMBEITV2_TRUST_CHECKPOINTS'
 SafeGlobal = Union[Callable, Tuple[Callable, str]]
@@ -164,22 +163,11 @@ def load_from_local_safe(filename: str,
     Returns:
         dict: The loaded checkpoint.
     """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise CheckpointLoadError(
-            f'checkpoint file not found: {filename}; check the path given to '
-            '--resume / load_from / tools/test.py')
-    trusted = is_trusted(filename)
-    try:
-        # The allow-list as a context: no dependence on global state.
-        with torch.serialization.safe_globals(mmengine_safe_globals()):
-            ckpt = torch.load(
-                filename, map_location=map_location, weights_only=not trusted)
-    except Exception as exc:  # noqa: BLE001 - torch raises many types here
-        # (UnpicklingError, RuntimeError from the zip reader, EOFError,
-        # KeyError/IndexError from the unpickler on arbitrary bytes).
-        raise CheckpointLoadError(
-            describe_load_failure(filename, exc)) from exc
+    from mmbeitv2.checkpoint.io import load_checkpoint_file
+    ckpt = load_checkpoint_file(
+        filename,
+        where='--resume / load_from / tools/test.py',
+        map_location=map_location)
     # Official unilm files load as downloaded (converted in memory).
     from mmbeitv2.checkpoint.layouts import convert_official_checkpoint
     return convert_official_checkpoint(ckpt, filename)

@@ -83,6 +83,23 @@ def test_classifier_round_trip(tmp_path, monkeypatch):
                                    rtol=1e-5)
 
 
+def test_timm_torch_file_to_mmbeitv2(tmp_path):
+    """A timm state dict saved with torch.save (timm's keys look like the
+    official fine-tuning layout; the tool must not convert them twice)."""
+    t = _tiny_timm(num_classes=5)
+    for p in t.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    src, back = str(tmp_path / 'timm.pth'), str(tmp_path / 'back.pth')
+    torch.save(t.state_dict(), src)
+    tool('timm_to_mmbeitv2').main([src, back])
+    model = classifier()
+    model.load_state_dict(_load(back)['state_dict'], strict=True)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(logits(model, x), t(x), atol=1e-5,
+                                   rtol=1e-5)
+
+
 def test_timm_with_final_norm_to_mmbeitv2():
     """A [CLS]-pooled timm model (``norm``, no ``fc_norm``) -> ``ln1``."""
     t = _tiny_timm(num_classes=3, global_pool='token')

@@ -24,8 +24,9 @@ import torch
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmbeitv2.checkpoint.hf_keys import hf_to_mmbeitv2  # noqa: E402
+from mmbeitv2.checkpoint.io import read_state_dict  # noqa: E402
 from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
-    infer_settings, read_checkpoint, split_checkpoint)
+    infer_settings, split_checkpoint)
 from mmbeitv2.engine import run_cli  # noqa: E402
 from mmbeitv2.engine.errors import UserInputError  # noqa: E402
 
@@ -56,7 +57,8 @@ def load_hf_folder(src_dir: str) -> tuple:
         for path in files:
             state_dict.update(load_file(path))
     elif osp.isfile(osp.join(src_dir, 'pytorch_model.bin')):
-        state_dict = read_checkpoint(osp.join(src_dir, 'pytorch_model.bin'))
+        state_dict = read_state_dict(
+            osp.join(src_dir, 'pytorch_model.bin'))
     else:
         raise UserInputError(f'{src_dir} has no *.safetensors or '
                              'pytorch_model.bin weights')

@@ -19,7 +19,7 @@ import sys
 import torch
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from mmbeitv2.checkpoint.mmbeitv2_layout import read_checkpoint  # noqa: E402
+from mmbeitv2.checkpoint.io import read_state_dict  # noqa: E402
 from mmbeitv2.checkpoint.timm_keys import timm_to_mmbeitv2  # noqa: E402
 from mmbeitv2.engine import run_cli  # noqa: E402
 from mmbeitv2.engine.errors import UserInputError  # noqa: E402
@@ -34,13 +34,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def load_tensors(path: str) -> dict:
     """A ``.safetensors`` file, or a torch file loaded with
-    ``weights_only=True``."""
+    ``weights_only=True``, in timm's own keys (timm's names are the official
+    fine-tuning ones, so the official-layout conversion must not run)."""
     if path.endswith('.safetensors'):
         if not osp.isfile(path):
             raise UserInputError(f'file not found: {path}')
         from safetensors.torch import load_file
         return load_file(path)
-    return read_checkpoint(path)
+    return read_state_dict(path)
 
 
 def main(argv=None) -> None:

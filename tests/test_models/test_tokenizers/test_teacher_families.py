@@ -266,6 +266,7 @@ def test_decoder_width_must_match_teacher():
 def _offline(monkeypatch, tmp_path):
     hub = pytest.importorskip('huggingface_hub')
     monkeypatch.setattr(hub.constants, 'HF_HUB_OFFLINE', True)
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')  # never reach the network
     monkeypatch.setattr(hub.constants, 'HF_HUB_CACHE', str(tmp_path))
 
 
