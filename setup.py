@@ -25,6 +25,8 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    # the demo's embedded CIFAR-10 subset (mmbeitv2/datasets/embedded/)
+    package_data={'mmbeitv2': ['datasets/embedded/*']},
     python_requires='>=3.10',
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require={'tests': read_requirements('requirements/tests.txt')},

@@ -1,20 +1,24 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """The whole BEiT v2 pipeline in one command, on CPU.
 
-    python tools/run_demo.py                       # embedded shapes10 demo
-    python tools/run_demo.py --data DIR            # any ImageFolder data
+    python tools/run_demo.py                  # embedded CIFAR-10 subset
+    python tools/run_demo.py --data DIR       # any ImageFolder data
     python tools/run_demo.py --preset cifar --data data/cifar10
 
-Stages (each a ``tools/train.py`` / ``tools/test.py`` subprocess with a
-config from ``configs/demo/`` or the small CPU configs it inherits):
+Stages (each a ``tools/train.py`` / ``tools/test.py`` /
+``tools/analysis_tools/feature_probe.py`` subprocess with a config from
+``configs/demo/`` or the small CPU configs it inherits):
 
 1. ``vqkd``      VQ-KD tokenizer training, offline EfficientNet-Lite0 teacher
 2. ``codebook``  tokenize the val split: codebook usage, reconstruction
 3. ``pretrain``  BEiT v2 masked image modeling on the frozen tokenizer
-4. ``probe``     linear probe of the pretrained backbone
+4. ``probe``     linear probe of the pretrained backbone (per block,
+   logistic regression on features extracted once)
 5. ``probe_random``  the same probe on a randomly initialised backbone
-6. ``probe_teacher``  the probe on the frozen teacher's features (cifar)
-7. ``finetune``  short end-to-end fine-tune (cifar)
+6. ``probe_teacher``  the probe on the frozen teacher's features
+7. ``mae``, ``probe_mae``  the pixel-target baseline (cifar): mmpretrain's
+   MAE on the same ViT and budget, probed the same way
+8. ``finetune``  short end-to-end fine-tune (cifar)
 
 Re-running reuses finished stages (a stage is done when its final
 checkpoint / output exists), resumes an interrupted one from its last
@@ -39,7 +43,7 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
 sys.path.insert(0, osp.join(ROOT, 'tools'))
 
 import demo_report  # noqa: E402
-from demo_presets import DATA_SIZES, PRESETS, STAGES  # noqa: E402
+from demo_presets import DATA_SIZES, PRESETS, PROBES, STAGES  # noqa: E402
 
 
 class Pipeline:
@@ -49,27 +53,48 @@ class Pipeline:
         self.args = args
         self.preset = PRESETS[args.preset]
         self.work_dir = osp.abspath(args.work_dir or self.preset['work_dir'])
-        default_data = self.preset['data'] or osp.join(self.work_dir, 'data')
+        # what to make when no --data is given: 'embedded', 'shapes10'
+        self.make_data = None if args.data else self.preset['data']
+        if self.make_data == 'embedded':
+            default_data = osp.join(self.work_dir, 'data', 'cifar10_subset')
+        elif self.make_data == 'shapes10':
+            default_data = osp.join(self.work_dir, 'data')
+        else:
+            default_data = self.preset['data']
         self.data = osp.abspath(args.data or default_data)
-        self.generated = args.data is None and args.preset != 'cifar'
         self.timings_file = osp.join(self.work_dir, 'timings.json')
         self.timings = _read_json(self.timings_file, {})
         self.cpu_times: Dict[str, float] = {}
         self.stages = [s for s in STAGES
                        if self.preset.get(s, 'always') is not None]
+        if args.no_mae:
+            self.stages = [s for s in self.stages
+                           if s not in ('mae', 'probe_mae')]
 
     # ---------------------------------------------------------------- data
     def prepare_data(self) -> None:
-        if self.generated:
+        t0 = time.time()
+        if self.make_data == 'embedded':
+            from mmbeitv2.datasets.embedded_data import \
+                extract_cifar10_subset
+            extract_cifar10_subset(osp.dirname(self.data))
+            self.log(f'data: the embedded CIFAR-10 subset (500 train / 100 '
+                     f'test photos per class) in {self.data} '
+                     f'({time.time() - t0:.0f} s)')
+        elif self.make_data == 'shapes10':
             from mmbeitv2.datasets.demo_data import write_demo_dataset
-            kwargs = dict(DATA_SIZES[self.args.preset])
+            kwargs = dict(DATA_SIZES['shapes10'])
             if self.args.data_size:
                 kwargs = dict(num_train_per_class=self.args.data_size[0],
                               num_val_per_class=self.args.data_size[1])
-            t0 = time.time()
             write_demo_dataset(self.data, **kwargs)
             self.log(f'data: shapes10 in {self.data} '
                      f'({time.time() - t0:.0f} s)')
+        elif self.args.preset == 'cifar' and not osp.isdir(
+                osp.join(self.data, 'train')):
+            from mmbeitv2.datasets.cifar10_folder import \
+                cifar10_to_imagefolder
+            self.log(cifar10_to_imagefolder(self.data, download=True))
         if not osp.isdir(osp.join(self.data, 'train')):
             raise SystemExit(
                 f'{self.data}/train not found: --data must be an ImageFolder '
@@ -121,20 +146,30 @@ class Pipeline:
                    sdir, '--out', out, '--cfg-options',
                    *self.data_options(True), *eval_opts, *user]
             return dict(cmd=cmd, done=out, dir=sdir)
-        cfg = p['probe'] if stage == 'probe_random' else p[stage]
-        opts = [*self.data_options(stage != 'pretrain'),
+        cfg = p[stage]
+        pretraining = stage in ('pretrain', 'mae')
+        opts = [*self.data_options(not pretraining),
                 *extra.get('train', []), *extra.get(stage, [])]
-        if stage != 'pretrain':
+        if stage in PROBES:
+            opts += eval_opts
+            source = PROBES[stage]
+            if stage == 'probe_random':
+                opts.append('model.backbone.init_cfg=None')
+            elif source is not None:
+                opts.append('model.backbone.init_cfg.checkpoint='
+                            + self.ckpt(source))
+            out = osp.join(sdir, 'probe.json')
+            cmd = ['tools/analysis_tools/feature_probe.py', cfg,
+                   '--work-dir', sdir, '--cfg-options', *opts, *user]
+            return dict(cmd=cmd, done=out, dir=sdir)
+        if not pretraining:
             opts += [*extra.get('epochs', []), *eval_opts]
         if stage == 'pretrain':
             opts.append('model.target_generator.init_cfg.checkpoint='
                         + self.ckpt('vqkd'))
-        elif stage in ('probe', 'finetune'):
+        elif stage == 'finetune':
             opts.append('model.backbone.init_cfg.checkpoint='
                         + self.ckpt('pretrain'))
-        elif stage == 'probe_random':
-            opts.append('model.backbone.init_cfg=None')
-        if stage.startswith('probe') or stage == 'finetune':
             opts.append(f'model.head.num_classes={len(self.classes)}')
         opts += user
         done = self.final_checkpoint(cfg, sdir, opts)
@@ -149,15 +184,16 @@ class Pipeline:
     def user_options(self, stage: str) -> List[str]:
         """``--options`` of this stage; ``probe:`` also applies to
         ``probe_random`` (the two must share one protocol); ``all:`` skips
-        val/test keys for ``pretrain``, which has no val/test loop."""
+        val/test keys for ``pretrain`` and ``mae``, which have no val/test
+        loop."""
         out = []
         for item in self.args.options:
             name, sep, opt = item.partition(':')
             if not sep or name not in (*STAGES, 'all'):
                 raise SystemExit(f'--options {item!r}: use STAGE:KEY=VALUE '
                                  f'with STAGE in {", ".join(STAGES)}, all')
-            if name == 'all' and stage == 'pretrain' and opt.startswith(
-                    ('val_', 'test_')):
+            if name == 'all' and stage in ('pretrain', 'mae') and \
+                    opt.startswith(('val_', 'test_')):
                 continue  # pretraining has no val/test loop
             if name in ('all', stage) or \
                     (name, stage) == ('probe', 'probe_random'):
@@ -263,11 +299,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description='Run VQ-KD -> BEiT v2 pretraining -> linear probes.')
     parser.add_argument(
         '--preset', choices=sorted(PRESETS), default='demo',
-        help='demo: shapes10, ~15 min on 2 CPU cores; cifar: the CIFAR-10 '
-        'benchmark; tiny: a seconds-long smoke run')
+        help='demo: the embedded CIFAR-10 subset, ~10 min on 2 CPU cores; '
+        'shapes10: generated shapes; cifar: the CIFAR-10 benchmark; tiny: '
+        'a seconds-long smoke run')
     parser.add_argument(
         '--data', help='ImageFolder root (train/<class>/*, val/ or test/); '
-        'default: the generated shapes10 (demo, tiny) or data/cifar10')
+        'cifar also takes the official python archive (a folder with '
+        'cifar-10-batches-py/ or cifar-10-python.tar.gz, downloaded there '
+        'when missing); default: the embedded subset (demo, tiny), the '
+        'generated shapes10 (shapes10) or data/cifar10 (cifar)')
     parser.add_argument('--work-dir', help='default: work_dirs/<preset>')
     parser.add_argument(
         '--force', nargs='*', choices=STAGES,
@@ -283,7 +323,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--data-size', nargs=2, type=int, metavar=('TRAIN', 'VAL'),
         help='images per class of the generated shapes10 '
-        '(demo: 200 50)')
+        '(shapes10: 200 50)')
+    parser.add_argument(
+        '--no-mae', action='store_true',
+        help='cifar: skip the MAE baseline (stages mae, probe_mae)')
     parser.add_argument(
         '--quiet', action='store_true',
         help='only one line per stage; the mmengine logs go to '

@@ -49,24 +49,29 @@ def test_plan_points_every_stage_at_the_previous_output(
     w = str(tmp_path / 'w')
     stages = [c[0] for c in fake_run]
     assert stages == ['vqkd', 'codebook', 'pretrain', 'probe',
-                      'probe_random']
+                      'probe_random', 'probe_teacher']
     cmds = {s: ' '.join(c) for s, c in fake_run}
     vqkd_ckpt = osp.join(w, 'vqkd', 'epoch_1.pth')  # tiny: 1 epoch
-    pre_ckpt = osp.join(w, 'pretrain', 'iter_4.pth')  # tiny: 4 iters
-    assert cmds['vqkd'].startswith('tools/train.py configs/demo/vqkd_')
-    assert f'tools/test.py configs/demo/vqkd_demo_shapes10.py {vqkd_ckpt}' \
-        in cmds['codebook']
+    pre_ckpt = osp.join(w, 'pretrain', 'iter_2.pth')  # tiny: 2 iters
+    vqkd_cfg = 'configs/demo/vqkd_demo_cifar10-subset.py'
+    assert cmds['vqkd'].startswith(f'tools/train.py {vqkd_cfg}')
+    assert f'tools/test.py {vqkd_cfg} {vqkd_ckpt}' in cmds['codebook']
     assert 'model.target_generator.init_cfg.checkpoint=' + vqkd_ckpt \
         in cmds['pretrain']
+    probe = 'tools/analysis_tools/feature_probe.py configs/demo/'
+    assert cmds['probe'].startswith(probe + 'vit-4x128-p4_linear-probe_')
+    assert cmds['probe_teacher'].startswith(probe + 'effnet-lite0_')
     assert 'model.backbone.init_cfg.checkpoint=' + pre_ckpt \
         in cmds['probe']
     assert 'model.backbone.init_cfg=None' in cmds['probe_random']
-    data = osp.join(w, 'data')  # tiny generates its own shapes10
-    for s in ('vqkd', 'probe', 'probe_random'):
-        assert f'val_dataloader.dataset.data_root={data}' in cmds[s]
-        assert 'val_dataloader.dataset.data_prefix=val' in cmds[s]
+    # the embedded CIFAR-10 subset, unpacked under the work dir
+    data = osp.join(w, 'data', 'cifar10_subset')
+    assert sorted(os.listdir(osp.join(data, 'train'))) == pipe.classes
+    for s in ('vqkd', 'probe', 'probe_random', 'probe_teacher'):
+        assert f'test_dataloader.dataset.data_root={data}' in cmds[s]
+        assert 'test_dataloader.dataset.data_prefix=test' in cmds[s]
     assert f'train_dataloader.dataset.data_root={data}' in cmds['pretrain']
-    assert 'model.head.num_classes=10' in cmds['probe']
+    assert 'train_dataloader.dataset.indices=[0,250,' in cmds['probe']
     assert '--resume' not in ' '.join(cmds.values())
     timings = json.load(open(osp.join(w, 'timings.json')))
     assert timings['probe_random'] == 1.0
@@ -79,10 +84,11 @@ def test_finished_stages_are_reused_and_force_reruns_the_rest(
     _pipeline(tmp_path).run()
     assert fake_run == []  # every final output exists
     _pipeline(tmp_path, '--force', 'pretrain').run()
-    assert [c[0] for c in fake_run] == ['pretrain', 'probe', 'probe_random']
+    assert [c[0] for c in fake_run] == ['pretrain', 'probe', 'probe_random',
+                                        'probe_teacher']
     fake_run.clear()
     _pipeline(tmp_path, '--force').run()
-    assert len(fake_run) == 5
+    assert len(fake_run) == 6
     fake_run.clear()
     _pipeline(tmp_path, '--force', 'probe', '--stages', 'probe').run()
     assert [c[0] for c in fake_run] == ['probe']
@@ -91,8 +97,8 @@ def test_finished_stages_are_reused_and_force_reruns_the_rest(
 def test_interrupted_stage_resumes(tmp_path, fake_run):
     _pipeline(tmp_path).run()
     w = tmp_path / 'w'
-    os.remove(w / 'pretrain' / 'iter_4.pth')
-    (w / 'pretrain' / 'last_checkpoint').write_text('iter_2.pth')
+    os.remove(w / 'pretrain' / 'iter_2.pth')
+    (w / 'pretrain' / 'last_checkpoint').write_text('iter_1.pth')
     fake_run.clear()
     _pipeline(tmp_path).run()
     assert [c[0] for c in fake_run] == ['pretrain']
@@ -112,36 +118,43 @@ def test_user_data_folder(tmp_path, fake_run):
     pipe.run()
     assert pipe.val_split == 'test' and pipe.classes == ['cat', 'dog', 'eel']
     cmd = ' '.join(dict((s, c) for s, c in fake_run)['probe'])
-    assert 'model.head.num_classes=3' in cmd
-    assert 'val_dataloader.dataset.data_prefix=test' in cmd
-    assert not osp.isdir(tmp_path / 'w' / 'data')  # nothing generated
+    assert f'train_dataloader.dataset.data_root={root}' in cmd
+    assert 'test_dataloader.dataset.data_prefix=test' in cmd
+    assert not osp.isdir(tmp_path / 'w' / 'data')  # nothing unpacked
     with pytest.raises(SystemExit, match='ImageFolder'):
         _pipeline(tmp_path, '--data', str(tmp_path / 'nowhere')).run()
 
 
 def test_stage_options(tmp_path, fake_run):
     _pipeline(tmp_path, '--options', 'pretrain:train_cfg.max_iters=7',
-              'probe:train_cfg.max_epochs=2',
-              'all:randomness.seed=3').run()
+              'vqkd:train_cfg.max_epochs=2', 'probe:randomness.seed=5',
+              'all:test_dataloader.batch_size=4').run()
     cmds = {s: c for s, c in fake_run}
     assert 'train_cfg.max_iters=7' in cmds['pretrain']
-    # the final checkpoint follows the option, and the probes load it
+    # the final checkpoints follow the options, and later stages load them
     pre = osp.join(str(tmp_path / 'w'), 'pretrain', 'iter_7.pth')
-    assert osp.isfile(pre)
+    vqkd = osp.join(str(tmp_path / 'w'), 'vqkd', 'epoch_2.pth')
+    assert osp.isfile(pre) and osp.isfile(vqkd)
     assert 'model.backbone.init_cfg.checkpoint=' + pre in cmds['probe']
+    assert 'model.target_generator.init_cfg.checkpoint=' + vqkd \
+        in cmds['pretrain']
     for s in ('probe', 'probe_random'):  # one protocol for both probes
-        assert cmds[s][-2:] == ['train_cfg.max_epochs=2',
-                                'randomness.seed=3']
-        assert osp.isfile(tmp_path / 'w' / s / 'epoch_2.pth')
-    assert 'train_cfg.max_epochs=2' not in cmds['vqkd']
+        assert cmds[s][-2:] == ['randomness.seed=5',
+                                'test_dataloader.batch_size=4']
+    assert 'randomness.seed=5' not in cmds['probe_teacher']
+    assert 'test_dataloader.batch_size=4' not in cmds['pretrain']
     with pytest.raises(SystemExit, match='STAGE:KEY=VALUE'):
         _pipeline(tmp_path, '--options', 'train_cfg.max_iters=7').run()
 
 
 @pytest.mark.integration
 def test_tiny_preset_end_to_end(tmp_path):
-    """Every stage through tools/train.py / tools/test.py, then a rerun that
-    reuses all of them."""
+    """Every stage through tools/train.py / tools/test.py /
+    feature_probe.py on the embedded photos, the report and its pictures,
+    then a rerun that reuses all of them."""
+    from PIL import Image
+    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
+    import demo_pictures
     w = str(tmp_path / 'w')
     cmd = [sys.executable, 'tools/run_demo.py', '--preset', 'tiny',
            '--work-dir', w, '--quiet']
@@ -154,7 +167,7 @@ def test_tiny_preset_end_to_end(tmp_path):
     assert res['codebook_K'] == 1024
     with open(osp.join(w, 'codebook', 'tokens.pkl'), 'rb') as f:
         preds = pickle.load(f)  # written by tools/test.py in this test
-    assert res['codebook_images'] == len(preds) == 20  # 10 classes x 2
+    assert res['codebook_images'] == len(preds) == 10  # 10 classes x 1
     tokens = np.concatenate([np.asarray(p['tokens']).ravel() for p in preds])
     assert res['codebook_used'] == len(np.unique(tokens))
     assert res['val_rec_cos_distance'] == pytest.approx(
@@ -162,19 +175,30 @@ def test_tiny_preset_end_to_end(tmp_path):
     for key in ('acc_mim', 'acc_mim_majority'):
         assert res[f'pretrain_{key}'] == pytest.approx(
             _last_logged(w, 'pretrain', key))
-    for stage in ('probe', 'probe_random'):
-        top1 = _last_logged(w, stage, 'accuracy/top1')
-        assert res[f'{stage}_top1'] == pytest.approx(top1)
-        # 20 val images: top-1 is a multiple of 5 %
-        assert top1 / 5 == pytest.approx(round(top1 / 5))
-    for name in ('loss_curves', 'codebook_usage', 'data_samples'):
-        with open(res['pictures'][name], 'rb') as f:
-            assert f.read(4) == b'\x89PNG'
-    assert '| linear probe top-1' in out.stdout
+    for stage, blocks in (('probe', 4), ('probe_random', 4),
+                          ('probe_teacher', 1)):
+        probe = json.load(open(osp.join(w, stage, 'probe.json')))
+        assert (probe['num_train'], probe['num_test']) == (20, 10)
+        assert len(probe['layer_top1']) == blocks
+        assert res[f'{stage}_top1'] == probe['last_top1']
+        # 10 test images: top-1 is a multiple of 10 %
+        assert probe['best_top1'] / 10 == pytest.approx(
+            round(probe['best_top1'] / 10))
+    sizes = dict(token_maps=demo_pictures.TOKEN_MAPS_SIZE,
+                 nearest_neighbours=demo_pictures.NN_SIZE,
+                 probe_bars=demo_pictures.BARS_SIZE)
+    for name in ('loss_curves', 'codebook_usage', 'data_samples',
+                 'codebook_grid', *sizes):
+        with Image.open(res['pictures'][name]) as img:
+            assert img.format == 'PNG'
+            if name in sizes:
+                assert img.size == sizes[name], name
+    assert '| linear probe top-1, best block' in out.stdout
+    assert 'token_maps: ' + res['pictures']['token_maps'] in out.stdout
     again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
                            env=env, timeout=600)
     assert again.returncode == 0
-    assert again.stdout.count('done before, reused') == 5
+    assert again.stdout.count('done before, reused') == 6
 
 
 def _last_logged(work_dir: str, stage: str, key: str) -> float:

@@ -5,7 +5,9 @@ Reads what the stages left in the work dir (mmengine ``scalars.json`` of
 each run, the token dump of the ``codebook`` stage, ``timings.json``) and
 writes ``results.json``, ``results.md``, ``loss_curves.png``,
 ``codebook_usage.png``, ``codebook_grid.png`` (through the tokenizer's
-``visualize_codebook.py`` when it is there) and ``data_samples.png``.
+``visualize_codebook.py`` when it is there), ``data_samples.png`` and the
+pictures of ``demo_pictures.py`` (token maps, nearest neighbours, probe
+bars).
 """
 import json
 import os.path as osp
@@ -17,7 +19,11 @@ from typing import Dict, List, Optional
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import demo_pictures  # noqa: E402
 import plot_logs  # noqa: E402
+
+PROBE_NAMES = dict(probe='BEiT v2', probe_random='random init',
+                   probe_teacher='teacher', probe_mae='MAE')
 
 CURVE_KEYS = ('loss_rec', 'loss_commit', 'batch_code_usage', 'loss_mim',
               'loss_mim_agg', 'acc_mim', 'acc_mim_agg', 'acc_mim_majority',
@@ -75,14 +81,21 @@ def collect(pipe) -> Dict:
                 'acc_mim_majority'):
         # the last logged value (mmengine's mean over its log window)
         res[f'pretrain_{key}'] = plot_logs.last_value(pt, key, 'train')
-    for stage in ('probe', 'probe_random', 'probe_teacher', 'finetune'):
-        res[f'{stage}_top1'] = plot_logs.last_value(
-            scal(stage), 'accuracy/top1', 'val')
-    # per-layer probes (BEiT v1 protocol): the best block and its index
-    for stage in ('probe', 'probe_random'):
-        for key in ('best_top1', 'best_layer'):
-            res[f'{stage}_{key}'] = plot_logs.last_value(
-                scal(stage), f'per_layer/{key}', 'val')
+    res['mae_loss'] = plot_logs.last_value(scal('mae'), 'loss', 'train')
+    res['finetune_top1'] = plot_logs.last_value(
+        scal('finetune'), 'accuracy/top1', 'val')
+    # per-layer feature probes (tools/analysis_tools/feature_probe.py):
+    # last block, the block chosen on held-out train images, every block
+    res['probes'] = {}
+    for stage in PROBE_NAMES:
+        path = osp.join(w, stage, 'probe.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                probe = json.load(f)
+            res['probes'][stage] = probe
+            res[f'{stage}_top1'] = probe['last_top1']
+            res[f'{stage}_best_top1'] = probe['best_top1']
+            res[f'{stage}_best_layer'] = probe['best_layer']
     res['timings_s'] = dict(pipe.timings)
     return res
 
@@ -94,6 +107,10 @@ def pipe_root() -> str:
 def _f(v: Optional[float], fmt: str = '{:.3f}', scale: float = 1.) -> str:
     """Format a number that may be missing."""
     return 'n/a' if v is None else fmt.format(v * scale)
+
+
+def _block(layer: Optional[int]) -> str:
+    return 'n/a' if layer is None else str(int(layer) + 1)
 
 
 def table(res: Dict, stages: List[str]) -> str:
@@ -130,14 +147,15 @@ def table(res: Dict, stages: List[str]) -> str:
                      f'{_f(rb, pct)} (block '
                      f"{int(res['probe_random_best_layer']) + 1}) "
                      f'(gap {pb - rb:+.1f} points)'))
-        rows.append(('linear probe top-1, last block',
-                     f'BEiT v2 {_f(p, pct)} vs random init {_f(r, pct)}'
-                     f'{gap}'))
-    else:
-        rows.append(('linear probe top-1', f'BEiT v2 {_f(p, pct)} vs '
-                     f'random init {_f(r, pct)}{gap}'))
+    rows.append(('linear probe top-1, last block',
+                 f'BEiT v2 {_f(p, pct)} vs random init {_f(r, pct)}{gap}'))
+    if 'probe_mae' in stages:
+        rows.append(('MAE (pixel targets) probe top-1, best / last block',
+                     f"{_f(res.get('probe_mae_best_top1'), pct)} (block "
+                     f"{_block(res.get('probe_mae_best_layer'))}) / "
+                     f"{_f(res.get('probe_mae_top1'), pct)}"))
     if 'probe_teacher' in stages:
-        rows.append(('teacher-feature probe top-1',
+        rows.append(('teacher-feature probe top-1 (ceiling)',
                      _f(res.get('probe_teacher_top1'), pct)))
     if 'finetune' in stages:
         rows.append(('fine-tune top-1', _f(res.get('finetune_top1'), pct)))
@@ -171,6 +189,7 @@ def pictures(pipe, res: Dict) -> Dict[str, str]:
             title='VQ-KD codebook on the val split')
         out['codebook_usage'] = path
     out['codebook_grid'] = codebook_grid(pipe)
+    out.update(learned_pictures(pipe, res))
     try:
         from mmbeitv2.datasets.demo_data import image_grid
         grid, _ = image_grid(pipe.data, pipe.val_split, per_class=8)
@@ -179,6 +198,73 @@ def pictures(pipe, res: Dict) -> Dict[str, str]:
     except (OSError, IndexError) as e:
         out['data_samples'] = f'skipped ({e})'
     return out
+
+
+def _test_features(work_dir: str, stage: str, layer: int):
+    """Test features of one block, labels and paths of a probe stage."""
+    import torch
+    d = torch.load(osp.join(work_dir, stage, 'features.pt'),
+                   weights_only=True)  # our own file (feature_probe.py)
+    return (d['features'][:, layer].float().numpy(), d['labels'].numpy(),
+            d['paths'])
+
+
+def _first_of_each_class(labels: np.ndarray, n: int) -> List[int]:
+    """Index of the first sample of each of the first ``n`` classes
+    present (fewer if there are fewer classes; then more per class)."""
+    firsts = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+    rest = [i for i in range(len(labels)) if i not in firsts]
+    return (firsts + rest)[:n]
+
+
+def learned_pictures(pipe, res: Dict) -> Dict[str, str]:
+    """Token maps, nearest neighbours and probe bars (demo_pictures.py)."""
+    w, out = pipe.work_dir, {}
+    probes = res.get('probes', {})
+    if probes:
+        out['probe_bars'] = demo_pictures.probe_bars(
+            {PROBE_NAMES[s]: p for s, p in probes.items()},
+            osp.join(w, 'probe_bars.png'),
+            f'linear probes on {osp.basename(pipe.data)} '
+            f"({probes[next(iter(probes))]['num_test']} test images)")
+    if 'probe' in probes and 'probe_random' in probes:
+        feats = {}
+        for stage, name in (('probe', 'BEiT v2'),
+                            ('probe_random', 'random init')):
+            x, labels, paths = _test_features(
+                w, stage, probes[stage]['best_layer'])
+            feats[name] = x
+        queries = _first_of_each_class(labels, demo_pictures.NN_QUERIES)
+        path = osp.join(w, 'nearest_neighbours.png')
+        same = demo_pictures.nearest_neighbours(paths, labels, feats,
+                                                queries, path)
+        res['nn_same_class'] = same
+        out['nearest_neighbours'] = path
+        if osp.isfile(pipe.ckpt('vqkd')):
+            out['token_maps'] = token_maps_picture(
+                pipe, [paths[i] for i in queries])
+    return out
+
+
+def token_maps_picture(pipe, paths: List[str]) -> str:
+    """Code ids of ``paths`` by the trained tokenizer (tokens only, its
+    own preprocessing) beside the images as it saw them."""
+    from mmbeitv2.apis.tokens import (get_tokens, load_image,
+                                      load_tokenizer, tokenizer_input_size)
+    from PIL import Image
+    # our own checkpoint, written by the vqkd stage: trusted
+    tok = load_tokenizer(osp.join(pipe_root(), pipe.preset['vqkd']),
+                         pipe.ckpt('vqkd'), trusted=True)
+    size = tokenizer_input_size(tok)
+    images = [load_image(p, size) for p in paths]  # (3, S, S) in [0, 1]
+    import torch
+    tokens = get_tokens(tok, torch.stack(images)).numpy()
+    pil = [Image.fromarray((x.permute(1, 2, 0).numpy() * 255).round()
+                           .astype(np.uint8)) for x in images]
+    return demo_pictures.token_maps(
+        pil, tokens, tuple(tok.encoder.patch_resolution),
+        [demo_pictures.class_name(p) for p in paths],
+        osp.join(pipe.work_dir, 'token_maps.png'))
 
 
 def codebook_grid(pipe) -> str:

@@ -9,8 +9,10 @@ from torch import nn
 
 from mmbeitv2.checkpoint import loads_pretrained
 from mmbeitv2.checkpoint.tokenizer_loading import load_tokenizer_checkpoint
+from mmbeitv2.engine.errors import UserInputError
 from mmbeitv2.registry import MODELS
 from .codebook_utils import codebook_stats
+from .teachers.base_teacher import map_to_tokens
 from .vqkd_arch import arch_from_config, check_teacher_width
 
 # Encoder/decoder: fine-tune-style ViT, abs pos-embed, no layer scale
@@ -80,6 +82,16 @@ class VQKDTokenizer(BaseModel):
             direction (docs/demo.md). Defaults to False.
         center_momentum (float): EMA momentum of ``target_mean``.
             Defaults to 0.99.
+        teacher_cache (bool): Speed option of the small CPU configs (not the
+            paper's setup): keep the frozen teacher's feature map of every
+            training view in memory and reuse it when the view comes again,
+            so the teacher runs once per view instead of once per epoch.
+            Needs a finite set of views with ids: the train pipeline's
+            random transforms wrapped in ``FixedViews`` and
+            ``PackInputs(algorithm_keys=['view_id'])``. Losses equal the
+            uncached ones. Memory: one teacher map per view (e.g. 112 x 4 x 4
+            floats = 7 KB for EfficientNet-Lite0 at 64 px). Not saved in
+            checkpoints (a resumed run refills it). Defaults to False.
         vqkd_config (str, optional): The VQ-KD config a trained tokenizer
             was trained with: its model's encoder, decoder, quantizer and
             decoder_out_dims replace the ones given here (swaps the frozen
@@ -97,6 +109,7 @@ class VQKDTokenizer(BaseModel):
                  teacher: Optional[dict] = None,
                  center_target: bool = False,
                  center_momentum: float = 0.99,
+                 teacher_cache: bool = False,
                  vqkd_config: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -121,6 +134,9 @@ class VQKDTokenizer(BaseModel):
             self._teacher.append(MODELS.build(teacher))
             check_teacher_width(self.teacher, decoder_out_dims)
         self._range_checked = False
+        self.teacher_cache = teacher_cache
+        # view_id -> the teacher's raw (C, h', w') map (teacher_cache)
+        self._teacher_maps: Dict[int, torch.Tensor] = {}
         self.center_target = center_target
         self.center_momentum = center_momentum
         if center_target:
@@ -208,10 +224,19 @@ class VQKDTokenizer(BaseModel):
         x = self.decoder(z_q)[0]  # (B, 1+N, C)
         return self.decode_task_layer(self.decoder_norm(x[:, 1:]))
 
-    def _target(self, images: torch.Tensor,
-                grid: Tuple[int, int]) -> torch.Tensor:
-        """Teacher features (B, N, C), centred if ``center_target``."""
-        target = self.teacher(images, grid).float()
+    def _target(self,
+                images: torch.Tensor,
+                grid: Tuple[int, int],
+                view_ids: Optional[List[int]] = None) -> torch.Tensor:
+        """Teacher features (B, N, C), centred if ``center_target``; with
+        ``view_ids`` (``teacher_cache``) the maps of views seen before are
+        reused and only the new ones go through the teacher."""
+        if view_ids is None:
+            target = self.teacher(images, grid).float()
+        else:
+            target = map_to_tokens(
+                self.teacher.to_grid(self._cached_maps(images, grid,
+                                                       view_ids), grid))
         if not self.center_target:
             return target
         if self.training:
@@ -222,6 +247,33 @@ class VQKDTokenizer(BaseModel):
                 self.target_mean.mul_(m).add_(batch_mean * (1 - m))
                 self.target_mean_initted.fill_(1.)
         return target - self.target_mean
+
+    def _cached_maps(self, images: torch.Tensor, grid: Tuple[int, int],
+                     view_ids: List[int]) -> torch.Tensor:
+        """(B, C, h', w') raw teacher maps of these views, from the cache
+        where present; the missing ones are computed and stored."""
+        cache = self._teacher_maps
+        missing = [i for i, v in enumerate(view_ids) if v not in cache]
+        if missing:
+            maps = self.teacher.raw_feature_map(
+                images[torch.tensor(missing, device=images.device)], grid)
+            for i, feat in zip(missing, maps.float()):
+                cache[view_ids[i]] = feat.clone()
+        return torch.stack([cache[v] for v in view_ids])
+
+    def _view_ids(self, data_samples: Optional[list]
+                  ) -> Optional[List[int]]:
+        """The batch's ``view_id``s when ``teacher_cache`` is on."""
+        if not self.teacher_cache:
+            return None
+        if not data_samples or 'view_id' not in data_samples[0]:
+            raise UserInputError(
+                'VQKDTokenizer(teacher_cache=True) needs a view id per '
+                "image: wrap the train pipeline's random transforms in "
+                "dict(type='FixedViews', num_views=..., transforms=[...]) "
+                "and pack it with dict(type='PackInputs', "
+                "algorithm_keys=['view_id'])")
+        return [int(s.view_id) for s in data_samples]
 
     @staticmethod
     def rec_loss(rec: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -255,16 +307,19 @@ class VQKDTokenizer(BaseModel):
         """
         return self.quantize.code_ids(self.encode_tokens(images, query_index))
 
-    def loss(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def loss(self,
+             images: torch.Tensor,
+             data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
         """VQ-KD losses; ``loss = loss_rec + loss_commit`` (docs/official.md
-        §1.4)."""
+        §1.4). ``data_samples`` carry the view ids of ``teacher_cache``."""
         if self.teacher is None:
             raise RuntimeError('VQKDTokenizer built without a teacher '
                                '(tokens-only mode) cannot compute a loss')
         z_e = self.encode(images)
         z_q, loss_commit, idx = self.quantize(z_e)
         rec = self.decode(z_q)
-        target = self._target(images, tuple(z_e.shape[-2:]))
+        target = self._target(images, tuple(z_e.shape[-2:]),
+                              self._view_ids(data_samples))
         stats = codebook_stats(
             torch.bincount(idx, minlength=self.quantize.num_tokens))
         # Logged only: no "loss" in the names (mmengine sums those).
@@ -299,7 +354,7 @@ class VQKDTokenizer(BaseModel):
         if isinstance(inputs, (list, tuple)):
             inputs = inputs[0]
         if mode == 'loss':
-            return self.loss(inputs)
+            return self.loss(inputs, data_samples)
         if mode == 'predict':
             return self.predict(inputs)
         if mode == 'tensor':

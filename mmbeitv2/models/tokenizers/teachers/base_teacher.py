@@ -107,6 +107,29 @@ class BaseTeacher(nn.Module):
         raise NotImplementedError
 
     @torch.no_grad()
+    def raw_feature_map(self, x01: torch.Tensor,
+                        grid: Tuple[int, int]) -> torch.Tensor:
+        """The teacher's own (B, C, h', w') map for the tokenizer's grid,
+        before :meth:`to_grid` (the expensive part; what
+        ``VQKDTokenizer(teacher_cache=True)`` keeps)."""
+        if self.grid_align == 'resize_input':
+            size = (grid[0] * self.patch_size, grid[1] * self.patch_size)
+            if _pair(self.input_size) != size:
+                self.set_input_size(size)
+        return self.extract(self.normalize(self.resize_input(x01)))
+
+    @staticmethod
+    def to_grid(feat: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
+        """(B, C, h', w') -> (B, C, h, w) on the tokenizer's grid
+        (``grid_align='interpolate'``; identity when the grids agree)."""
+        if tuple(feat.shape[-2:]) != tuple(grid):
+            shrink = feat.shape[-2] > grid[0]
+            feat = F.interpolate(
+                feat.float(), size=tuple(grid), mode='bilinear',
+                align_corners=False, antialias=shrink)
+        return feat
+
+    @torch.no_grad()
     def feature_map(self, x01: torch.Tensor,
                     grid: Tuple[int, int]) -> torch.Tensor:
         """Teacher features on the tokenizer's grid.
@@ -118,17 +141,7 @@ class BaseTeacher(nn.Module):
         Returns:
             torch.Tensor: (B, C, h, w).
         """
-        if self.grid_align == 'resize_input':
-            size = (grid[0] * self.patch_size, grid[1] * self.patch_size)
-            if _pair(self.input_size) != size:
-                self.set_input_size(size)
-        feat = self.extract(self.normalize(self.resize_input(x01)))
-        if tuple(feat.shape[-2:]) != tuple(grid):
-            shrink = feat.shape[-2] > grid[0]
-            feat = F.interpolate(
-                feat.float(), size=tuple(grid), mode='bilinear',
-                align_corners=False, antialias=shrink)
-        return feat
+        return self.to_grid(self.raw_feature_map(x01, grid), grid)
 
     @torch.no_grad()
     def forward(self, x01: torch.Tensor,
@@ -142,8 +155,12 @@ class BaseTeacher(nn.Module):
         Returns:
             torch.Tensor: (B, h*w, C) teacher features, raster order.
         """
-        feat = self.feature_map(x01, grid)  # (B, C, h, w)
-        return feat.flatten(2).transpose(1, 2)  # (B, h*w, C)
+        return map_to_tokens(self.feature_map(x01, grid))
+
+
+def map_to_tokens(feat: torch.Tensor) -> torch.Tensor:
+    """(B, C, h, w) -> (B, h*w, C), raster order."""
+    return feat.flatten(2).transpose(1, 2)
 
 
 def tokens_to_map(tokens: torch.Tensor,
