@@ -10,7 +10,7 @@ _base_ = ['../beitv2/beitv2_vit-4x128-p4_1xb32-coslr-400iter_cifar10.py']
 
 model = dict(
     target_generator=dict(
-        init_cfg=dict(checkpoint='work_dirs/demo/vqkd/epoch_8.pth')))
+        init_cfg=dict(checkpoint='work_dirs/demo_shapes10/vqkd/epoch_8.pth')))
 
 train_dataloader = dict(
     batch_size=64, dataset=dict(data_root='data/shapes10/'))
@@ -29,4 +29,4 @@ train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(
     logger=dict(interval=50), checkpoint=dict(interval=250))
 log_processor = dict(window_size=100)
-work_dir = './work_dirs/demo/pretrain'
+work_dir = './work_dirs/demo_shapes10/pretrain'

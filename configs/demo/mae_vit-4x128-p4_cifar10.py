@@ -14,7 +14,8 @@ _base_ = [
 ]
 default_scope = 'mmbeitv2'
 
-arch = dict(embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512)
+arch = dict(
+    embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512)
 model = dict(
     backbone=dict(
         arch=dict(_delete_=True, **arch),

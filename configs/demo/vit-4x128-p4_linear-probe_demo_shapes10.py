@@ -49,4 +49,4 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
-work_dir = './work_dirs/demo/probe'
+work_dir = './work_dirs/demo_shapes10/probe'

@@ -37,4 +37,4 @@ param_scheduler = [
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
-work_dir = './work_dirs/demo/vqkd'
+work_dir = './work_dirs/demo_shapes10/vqkd'

@@ -33,11 +33,13 @@ def _build(cfg):
     return MODELS.build(model)
 
 
-def _samples(n, with_mask=False):
+def _samples(n, with_mask=False, with_view_id=False):
     from mmpretrain.structures import DataSample
     out = []
     for i in range(n):
         ds = DataSample().set_gt_label(i % 10)
+        if with_view_id:  # FixedViews + PackInputs(algorithm_keys=...)
+            ds.set_field(i, 'view_id')
         if with_mask:
             mask = torch.zeros(8, 8, dtype=torch.bool)
             mask[:3, :5] = True
@@ -59,18 +61,24 @@ def test_demo_config_builds_and_steps(config):
         data = model.data_preprocessor(
             dict(inputs=[x, x], data_samples=_samples(4, True)), True)
     else:  # a batch as default_collate (tools/train.py) gives it
+        samples = _samples(4, with_view_id=cfg.model.get('teacher_cache'))
         data = model.data_preprocessor(
-            dict(inputs=x, data_samples=_samples(4)), True)
+            dict(inputs=x, data_samples=samples), True)
     losses = model(**data, mode='loss')
     total = sum(v for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total) and total.item() > 0
 
 
-def test_values_that_must_agree():
+@pytest.mark.parametrize('data,probe_config', [
+    ('shapes10', 'vit-4x128-p4_linear-probe_demo_shapes10.py'),
+    ('cifar10-subset', 'vit-4x128-p4_linear-probe_cifar10.py'),
+])
+def test_values_that_must_agree(data, probe_config):
     load = lambda name: Config.fromfile(  # noqa: E731
         osp.join(REPO, 'configs', 'demo', name))
-    vqkd, pre = load('vqkd_demo_shapes10.py'), load('beitv2_demo_shapes10.py')
-    probe = load('vit-4x128-p4_linear-probe_demo_shapes10.py')
+    vqkd = load(f'vqkd_demo_{data}.py')
+    pre = load(f'beitv2_demo_{data}.py')
+    probe = load(probe_config)
     tok = pre.model.target_generator
     # the pretraining target generator is the trained tokenizer
     for key in ('encoder', 'decoder', 'decoder_out_dims'):
@@ -78,6 +86,9 @@ def test_values_that_must_agree():
     for key in ('num_embed', 'embed_dims'):
         assert tok.quantizer[key] == vqkd.model.quantizer[key], key
     assert pre.model.head.num_embed == vqkd.model.quantizer.num_embed
+    # the config's own default tokenizer file is this VQ-KD run's last one
+    assert pre.model.target_generator.init_cfg.checkpoint == \
+        f'{vqkd.work_dir[2:]}/epoch_{vqkd.train_cfg.max_epochs}.pth'
     # the probe backbone is the pretrained one
     for key in ('arch', 'img_size', 'patch_size'):
         assert probe.model.backbone[key] == pre.model.backbone[key], key

@@ -43,9 +43,10 @@ def test_logistic_regression_reaches_the_optimum():
 def test_batched_problems_equal_separate_fits():
     x, y = _blobs(30, 4, 6, signal=1.5, seed=1)
     stacked = torch.stack([x, x * 0.5 + 1])
-    w, b = fp.fit_logistic_regression(stacked, y, 4, [1e-3, 1e-1])
+    f64 = dict(dtype=torch.float64)
+    w, b = fp.fit_logistic_regression(stacked, y, 4, [1e-3, 1e-1], **f64)
     for i, wd in enumerate((1e-3, 1e-1)):
-        w1, b1 = fp.fit_logistic_regression(stacked[i], y, 4, wd)
+        w1, b1 = fp.fit_logistic_regression(stacked[i], y, 4, wd, **f64)
         torch.testing.assert_close(w[i], w1, rtol=0, atol=2e-4)
         torch.testing.assert_close(b[i], b1, rtol=0, atol=2e-4)
 

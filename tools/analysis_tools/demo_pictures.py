@@ -163,6 +163,10 @@ def probe_bars(probes: Dict[str, Dict], out: str, title: str) -> str:
             x += 1
         ax.text(x - (len(accs) + 1) / 2, -9, name, ha='center', fontsize=9)
         x += 1
+    chance = 100 / next(iter(probes.values()))['num_classes']
+    ax.axhline(chance, color='grey', linestyle='--', linewidth=0.8)
+    ax.text(x - 0.5, chance + 1, 'chance', ha='right', fontsize=7,
+            color='grey')
     ax.set_xticks([t for t, _ in ticks], [s for _, s in ticks], fontsize=7)
     ax.set_ylabel('linear probe top-1 (%), test')
     ax.set_ylim(0, 100)

@@ -120,14 +120,14 @@ def table(res: Dict, stages: List[str]) -> str:
              f"'{res['val_split']}')")]
     if 'codebook_K' in res:
         rows += [
-            ('codebook usage (val)',
+            (f"codebook usage ({res['val_split']} split)",
              f"{res['codebook_used']}/{res['codebook_K']} codes = "
              f"{res['codebook_usage']:.1f}% (K={res['codebook_K']}), "
              f"perplexity {res['codebook_perplexity']:.0f}"),
         ]
     rows += [
         ('reconstruction loss (1 - cos)',
-         f"train {_f(res['vqkd_train_loss_rec'])}, val "
+         f"train {_f(res['vqkd_train_loss_rec'])}, {res['val_split']} "
          f"{_f(res.get('val_rec_cos_distance'))}"),
         ('MIM accuracy (masked tokens)',
          f"final {_f(res['pretrain_acc_mim'], pct, 100)}, aggregation "

@@ -119,8 +119,8 @@ def main(argv=None) -> dict:
           f'{result["best_layer"]} (chosen on held-out train images) '
           f'{result["best_top1"]:.1f}%, last block '
           f'{result["last_top1"]:.1f}% ({result["num_train"]} train / '
-          f'{result["num_test"]} test images; extract {result["extract_s"]:.0f}'
-          f' s, fit {result["fit_s"]:.0f} s)')
+          f'{result["num_test"]} test images; extract '
+          f'{result["extract_s"]:.0f} s, fit {result["fit_s"]:.0f} s)')
     return result
 
 

@@ -30,8 +30,8 @@ from mmbeitv2.datasets.embedded_data import CIFAR10_CLASSES  # noqa: E402
 MTIME = 1577836800  # 2020-01-01
 
 
-def _from_folder(src: str, split: str, n: int) -> Iterator[Tuple[str,
-                                                                  bytes]]:
+def _from_folder(src: str, split: str,
+                 n: int) -> Iterator[Tuple[str, bytes]]:
     for cls in CIFAR10_CLASSES:
         files = sorted(os.listdir(osp.join(src, split, cls)))[:n]
         if len(files) < n:
@@ -69,7 +69,8 @@ def _from_python(src: str, split: str,
         batch = pickle.loads(batches[name], encoding='bytes')
         for row, label in zip(batch[b'data'], batch[b'labels']):
             if len(per_class[label]) < n:
-                img = Image.fromarray(row.reshape(3, 32, 32).transpose(1, 2, 0))
+                img = Image.fromarray(
+                    row.reshape(3, 32, 32).transpose(1, 2, 0))
                 buf = io.BytesIO()
                 img.save(buf, format='JPEG', quality=90)
                 per_class[label].append(buf.getvalue())
