@@ -47,3 +47,25 @@ def _no_checkpoint_loading_leaks() -> Iterator[None]:
     another's."""
     with _restored_checkpoint_loading():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_log_handlers_on_closed_streams() -> Iterator[None]:
+    """A logger built during a test (mmengine's MMLogger instances are
+    process-wide) keeps a StreamHandler on that test's captured stderr;
+    once the capture is closed, the next test's log lines print a "Logging
+    error" traceback into its own stderr. Drop such handlers after every
+    test (which tests share a process depends on the order and on the
+    pytest-xdist worker)."""
+    yield
+    import logging
+
+    from mmengine.logging import MMLogger
+    loggers = [logging.getLogger(), *MMLogger._instance_dict.values(), *(
+        lg for lg in logging.Logger.manager.loggerDict.values()
+        if isinstance(lg, logging.Logger))]
+    for logger in loggers:
+        for handler in list(logger.handlers):
+            stream = getattr(handler, 'stream', None)
+            if stream is not None and getattr(stream, 'closed', False):
+                logger.removeHandler(handler)
