@@ -196,6 +196,7 @@ def test_tiny_preset_end_to_end(tmp_path, monkeypatch):
     assert '| linear probe top-1, best block' in out.stdout
     assert 'token_maps: ' + res['pictures']['token_maps'] in out.stdout
     # a rerun (in-process, without the report) runs no stage again
+
     def execute(self, stage, plan):
         raise AssertionError(f'{stage} ran again')
 
