@@ -69,3 +69,20 @@ def _no_log_handlers_on_closed_streams() -> Iterator[None]:
             stream = getattr(handler, 'stream', None)
             if stream is not None and getattr(stream, 'closed', False):
                 logger.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def _default_scope_restored() -> Iterator[None]:
+    """mmengine's default scope is the last ``DefaultScope`` created in the
+    process: a test that builds an mmseg runner leaves ``mmseg`` current,
+    and a later test in the same process that builds an mmbeitv2 module
+    without naming the scope fails (which tests share a process depends on
+    the order and on the pytest-xdist worker). Remove the scopes a test
+    created when it ends; module-scoped fixtures create theirs before this
+    fixture starts and keep them."""
+    from mmengine.registry import DefaultScope
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in list(DefaultScope._instance_dict):
+        if name not in before:
+            DefaultScope._instance_dict.pop(name)

@@ -86,9 +86,11 @@ def official_tokenizer_state(tokenizer_cfg: dict, seed: int = 0) -> dict:
     from mmbeitv2.registry import MODELS
     from mmbeitv2.utils import register_all_modules
     register_all_modules(init_default_scope=False)
+    from mmengine.registry import DefaultScope
     cfg = {k: v for k, v in tokenizer_cfg.items() if k != 'init_cfg'}
     torch.manual_seed(seed)
-    model = MODELS.build(cfg)
+    with DefaultScope.overwrite_default_scope('mmbeitv2'):
+        model = MODELS.build(cfg)
     state = {}
     for key, value in model.state_dict().items():
         # Not in the official layout: recomputed / mmbeitv2-only buffers.
