@@ -14,6 +14,25 @@ import os.path as osp
 from .embedded_data import CIFAR10_CLASSES, count_images
 
 
+def cifar10_split(root: str, split: str, download: bool = True):
+    """mmpretrain's ``CIFAR10`` on the python archive in ``root``
+    (``cifar-10-batches-py/`` or ``cifar-10-python.tar.gz``), md5-checked;
+    ``get_data_info(i)`` gives ``img`` (RGB uint8, 32 x 32 x 3) and
+    ``gt_label`` in the archive's order. A missing archive is one
+    ``FileNotFoundError`` line."""
+    from mmpretrain.datasets import CIFAR10
+    try:
+        return CIFAR10(data_root=root, split=split, download=download,
+                       pipeline=[])
+    except (RuntimeError, AssertionError, OSError) as e:
+        raise FileNotFoundError(
+            f'{root}: no CIFAR-10 found ({type(e).__name__}: '
+            f'{str(e).splitlines()[0]}); give an ImageFolder '
+            '({train,test}/<class>/*) or the official python archive '
+            '(cifar-10-python.tar.gz or cifar-10-batches-py/) in it, or '
+            'run once on a networked machine to download it') from e
+
+
 def cifar10_to_imagefolder(root: str, download: bool = True) -> str:
     """Write ``root/{train,test}/<class>/NNNN.png`` from the python archive
     in ``root`` (``cifar-10-batches-py/`` or ``cifar-10-python.tar.gz``).
@@ -21,7 +40,6 @@ def cifar10_to_imagefolder(root: str, download: bool = True) -> str:
     Idempotent: splits that are complete (5,000 / 1,000 images per class)
     are kept. Returns a one-line summary.
     """
-    from mmpretrain.datasets import CIFAR10
     from PIL import Image
     expected = dict(train=5000, test=1000)
     written = []
@@ -30,16 +48,7 @@ def cifar10_to_imagefolder(root: str, download: bool = True) -> str:
             else {}
         if counts == {c: per_class for c in CIFAR10_CLASSES}:
             continue
-        try:
-            dataset = CIFAR10(data_root=root, split=split, download=download,
-                              pipeline=[])
-        except (RuntimeError, AssertionError, OSError) as e:
-            raise FileNotFoundError(
-                f'{root}: no CIFAR-10 found ({type(e).__name__}: '
-                f'{str(e).splitlines()[0]}); give an ImageFolder '
-                '({train,test}/<class>/*) or the official python archive '
-                '(cifar-10-python.tar.gz or cifar-10-batches-py/) in it, or '
-                'run once on a networked machine to download it') from e
+        dataset = cifar10_split(root, split, download)
         seen = [0] * len(CIFAR10_CLASSES)
         for i in range(len(dataset)):
             info = dataset.get_data_info(i)

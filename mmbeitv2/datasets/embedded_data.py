@@ -9,10 +9,12 @@ import tarfile
 import tempfile
 from typing import Dict
 
+from mmpretrain.datasets.categories import CIFAR10_CATEGORIES
+
 EMBEDDED_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'embedded')
 CIFAR10_SUBSET = osp.join(EMBEDDED_DIR, 'cifar10_subset.tar.gz')
-CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',
-                   'frog', 'horse', 'ship', 'truck')
+# mmpretrain's CIFAR-10 class names, in the archive's label order
+CIFAR10_CLASSES = CIFAR10_CATEGORIES
 # images per class in each split of the archive
 CIFAR10_SUBSET_SIZES = dict(train=500, test=100)
 

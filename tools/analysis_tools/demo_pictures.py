@@ -11,6 +11,7 @@
 Every picture has a fixed size in pixels (``*_SIZE``), whatever the data.
 """
 import colorsys
+import functools
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -37,14 +38,20 @@ def code_colour(code: int) -> Tuple[int, int, int]:
     return tuple(int(255 * c) for c in colorsys.hsv_to_rgb(hue, sat, val))
 
 
-def _text(draw: ImageDraw.ImageDraw, xy, text: str, fill=(0, 0, 0),
-          size: int = 12) -> None:
+@functools.lru_cache(maxsize=None)
+def _font(size: int):
+    """PIL's default font at ``size`` (loaded once per size: a token map
+    writes 64 ids)."""
     from PIL import ImageFont
     try:
-        font = ImageFont.load_default(size=size)
+        return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: one bitmap size
-        font = ImageFont.load_default()
-    draw.text(xy, text, fill=fill, font=font)
+        return ImageFont.load_default()
+
+
+def _text(draw: ImageDraw.ImageDraw, xy, text: str, fill=(0, 0, 0),
+          size: int = 12) -> None:
+    draw.text(xy, text, fill=fill, font=_font(size))
 
 
 def token_map_tile(tokens: np.ndarray, grid: Tuple[int, int]) -> Image.Image:

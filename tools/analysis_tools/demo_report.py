@@ -249,15 +249,16 @@ def learned_pictures(pipe, res: Dict) -> Dict[str, str]:
 def token_maps_picture(pipe, paths: List[str]) -> str:
     """Code ids of ``paths`` by the trained tokenizer (tokens only, its
     own preprocessing) beside the images as it saw them."""
+    import torch
+    from PIL import Image
+
     from mmbeitv2.apis.tokens import (get_tokens, load_image,
                                       load_tokenizer, tokenizer_input_size)
-    from PIL import Image
     # our own checkpoint, written by the vqkd stage: trusted
     tok = load_tokenizer(osp.join(pipe_root(), pipe.preset['vqkd']),
                          pipe.ckpt('vqkd'), trusted=True)
     size = tokenizer_input_size(tok)
     images = [load_image(p, size) for p in paths]  # (3, S, S) in [0, 1]
-    import torch
     tokens = get_tokens(tok, torch.stack(images)).numpy()
     pil = [Image.fromarray((x.permute(1, 2, 0).numpy() * 255).round()
                            .astype(np.uint8)) for x in images]

@@ -17,14 +17,14 @@ import gzip
 import io
 import os
 import os.path as osp
-import pickle
 import sys
 import tarfile
-from typing import Dict, Iterator, List, Tuple
+from typing import Iterator, List, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
+from mmbeitv2.datasets.cifar10_folder import cifar10_split  # noqa: E402
 from mmbeitv2.datasets.embedded_data import CIFAR10_CLASSES  # noqa: E402
 
 MTIME = 1577836800  # 2020-01-01
@@ -42,38 +42,23 @@ def _from_folder(src: str, split: str,
                 yield f'{split}/{cls}/{name}', f.read()
 
 
-def _python_batches(src: str) -> Dict[str, bytes]:
-    """File name -> pickled batch, from the archive or its folder."""
-    names = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']
-    if osp.isdir(src):
-        folder = osp.join(src, 'cifar-10-batches-py') if osp.isdir(
-            osp.join(src, 'cifar-10-batches-py')) else src
-        return {n: open(osp.join(folder, n), 'rb').read() for n in names}
-    out = {}
-    with tarfile.open(src) as tar:
-        for member in tar.getmembers():
-            if osp.basename(member.name) in names:
-                out[osp.basename(member.name)] = tar.extractfile(
-                    member).read()
-    return out
-
-
 def _from_python(src: str, split: str,
                  n: int) -> Iterator[Tuple[str, bytes]]:
+    """The first ``n`` images per class of the python archive, read through
+    mmpretrain's ``CIFAR10`` (``cifar10_split``), as JPEG (quality 90)."""
     from PIL import Image
-    batches = _python_batches(src)
-    names = [f'data_batch_{i}' for i in range(1, 6)] \
-        if split == 'train' else ['test_batch']
+    root = src if osp.isdir(src) else osp.dirname(osp.abspath(src))
+    # download=True: an archive already there (md5-checked) is unpacked,
+    # not fetched again
+    dataset = cifar10_split(root, split, download=True)
     per_class: List[List[bytes]] = [[] for _ in CIFAR10_CLASSES]
-    for name in names:
-        batch = pickle.loads(batches[name], encoding='bytes')
-        for row, label in zip(batch[b'data'], batch[b'labels']):
-            if len(per_class[label]) < n:
-                img = Image.fromarray(
-                    row.reshape(3, 32, 32).transpose(1, 2, 0))
-                buf = io.BytesIO()
-                img.save(buf, format='JPEG', quality=90)
-                per_class[label].append(buf.getvalue())
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        images = per_class[int(info['gt_label'])]
+        if len(images) < n:
+            buf = io.BytesIO()
+            Image.fromarray(info['img']).save(buf, format='JPEG', quality=90)
+            images.append(buf.getvalue())
     for cls, images in zip(CIFAR10_CLASSES, per_class):
         for i, data in enumerate(images):
             yield f'{split}/{cls}/{i:04d}.jpg', data

@@ -231,12 +231,10 @@ class VQKDTokenizer(BaseModel):
         """Teacher features (B, N, C), centred if ``center_target``; with
         ``view_ids`` (``teacher_cache``) the maps of views seen before are
         reused and only the new ones go through the teacher."""
-        if view_ids is None:
-            target = self.teacher(images, grid).float()
-        else:
-            target = map_to_tokens(
-                self.teacher.to_grid(self._cached_maps(images, grid,
-                                                       view_ids), grid))
+        maps = self.teacher.raw_feature_map(images, grid) \
+            if view_ids is None else self._cached_maps(images, grid, view_ids)
+        # (B, C, h', w') -> the tokenizer's grid -> (B, h*w, C)
+        target = map_to_tokens(self.teacher.to_grid(maps, grid)).float()
         if not self.center_target:
             return target
         if self.training:
