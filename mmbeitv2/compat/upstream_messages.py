@@ -6,7 +6,10 @@ Upstream: mmpretrain 1.2.0 (``CustomDataset`` raises ``RuntimeError('Found
 (N) doesn't match ...``), mmcv 2.1.0 (``LoadImageFromFile`` asserts
 ``failed to load image: FILE``; OpenCV raises ``cv2.error ... !buf.empty()``
 on a 0-byte file), mmengine 0.10.7 (``Registry.build`` raises
-``KeyError('X is not in the SCOPE::NAME registry...')``). None of
+``KeyError('X is not in the SCOPE::NAME registry...')``; a parameter
+scheduler raises ``ValueError('end should be larger than begin, ...')``,
+e.g. when an epoch-based warmup is converted to iterations on a short
+epoch and rounds to nothing). None of
 them raises a typed exception for these user errors, so the tools match
 their messages to print one actionable line (``mmbeitv2.engine.cli``).
 
@@ -30,3 +33,8 @@ EMPTY_BUFFER = re.compile(r'!buf\.empty\(\)')
 UNKNOWN_TYPE = re.compile(
     r'^(?P<type>\S+) is not in the (?:(?P<scope>[\w.]+)::)?(?P<name>[\w ]+) '
     r'registry')
+# mmengine's _ParamScheduler when begin >= end, e.g. after
+# build_iter_from_epoch rounded an epoch-based span to 0 iterations.
+EMPTY_SCHEDULE = re.compile(
+    r'end should be larger than begin, but got begin=(?P<begin>-?\d+), '
+    r'end=(?P<end>-?\d+)')

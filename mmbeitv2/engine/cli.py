@@ -8,8 +8,8 @@ from typing import Callable, List, Optional, Sequence
 from mmengine.config import Config
 
 from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, CLASS_COUNT,
-                                               EMPTY_BUFFER, NO_IMAGES,
-                                               UNKNOWN_TYPE)
+                                               EMPTY_BUFFER, EMPTY_SCHEDULE,
+                                               NO_IMAGES, UNKNOWN_TYPE)
 from .errors import NonFiniteLossError, UserInputError
 
 
@@ -158,6 +158,30 @@ def _dataset_folder(frame_locals: dict) -> Optional[str]:
     return prefix if isinstance(prefix, str) else None
 
 
+def _epoch_conversion(frame_locals: dict) -> Optional[tuple]:
+    """(scheduler name, iterations per epoch) in mmengine's
+    ``build_iter_from_epoch``, which turns epoch bounds into iterations."""
+    length, cls = frame_locals.get('epoch_length'), frame_locals.get('cls')
+    if isinstance(length, int) and isinstance(cls, type):
+        return cls.__name__, length
+    return None
+
+
+def _empty_schedule(exc: BaseException, match) -> str:
+    """The line for a scheduler that spans no iteration."""
+    span = f'begin={match["begin"]}, end={match["end"]}'
+    converted = _innermost_local(exc, _epoch_conversion)
+    if converted is None:
+        return (f'a param_scheduler spans no iteration ({span}); give it '
+                'an end larger than its begin')
+    name, length = converted
+    return (f'param_scheduler {name} spans no iteration: its epoch bounds '
+            f'times {length} iterations per epoch round to {span}; use more '
+            'training images per epoch (or a smaller batch), wider '
+            'begin/end, or state it in iterations (by_epoch=False, '
+            'begin/end in iterations)')
+
+
 def describe_user_error(exc: BaseException) -> Optional[str]:
     """The one line to print for ``exc``, or None if it is not a user error.
 
@@ -205,6 +229,8 @@ def describe_user_error(exc: BaseException) -> Optional[str]:
         return (f'{where}; OpenCV cannot decode it: delete or replace it, '
                 'or load images with CheckedLoadImageFromFile('
                 'skip_corrupt=True) to skip and count such files')
+    if isinstance(exc, ValueError) and EMPTY_SCHEDULE.search(text):
+        return _empty_schedule(exc, EMPTY_SCHEDULE.search(text))
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return (f'file or folder not found: {exc.filename}; check the paths '
                 'in the config (data_root, ann_file, load_from) or on the '

@@ -11,8 +11,8 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, NO_IMAGES,
-                                               UNKNOWN_TYPE)
+from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, EMPTY_SCHEDULE,
+                                               NO_IMAGES, UNKNOWN_TYPE)
 
 
 def test_checkpoint_loader_mmengine_cannot_load_its_own_checkpoint(
@@ -90,6 +90,15 @@ def test_upstream_messages_still_match(tmp_path):
         MODELS.build(dict(type='NoSuchModelAnywhere'))
     match = UNKNOWN_TYPE.match(str(err.value.args[0]))
     assert match and match['type'] == 'NoSuchModelAnywhere'
+
+    from mmengine.optim import LinearLR
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1)
+    with pytest.raises(ValueError) as err:
+        # a 0.25-epoch warmup on a 2-iteration epoch
+        LinearLR.build_iter_from_epoch(
+            optimizer, begin=0, end=0.25, epoch_length=2)
+    match = EMPTY_SCHEDULE.search(str(err.value))
+    assert match and (match['begin'], match['end']) == ('0', '0')
 
 
 def test_known_warnings_mmcv_lite_warns_on_import():

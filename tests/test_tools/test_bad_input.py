@@ -137,6 +137,25 @@ def test_nonsense_quantizer_value(tmp_path, capsys, option):
     assert f'quantizer.{key}={value}' in line and 'must be' in line
 
 
+def test_warmup_that_rounds_to_no_iteration(tmp_path, capsys):
+    """An epoch-based warmup converted to iterations on a 1-iteration
+    epoch (2 images, batch 2): 0.25 epochs -> begin=0, end=0."""
+    config = tmp_path / 'short_epoch.py'
+    config.write_text(
+        f"_base_ = [{PRETRAIN_TINY!r}]\n"
+        "param_scheduler = [dict(type='LinearLR', start_factor=1e-3, "
+        "by_epoch=True, begin=0, end=0.25, convert_to_iter_based=True)]\n"
+        "train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop', "
+        "max_epochs=1)\n")
+    tokenizer = _tiny_tokenizer(str(tmp_path / 'tok.pth'))
+    argv = _pretrain_argv(tmp_path, tokenizer)
+    argv[0] = str(config)
+    line = _train_error(capsys, argv)
+    assert 'param_scheduler LinearLR spans no iteration' in line
+    assert '1 iterations per epoch round to begin=0, end=0' in line
+    assert 'by_epoch=False' in line
+
+
 def test_zero_byte_image(tmp_path, capsys):
     tokenizer = _tiny_tokenizer(str(tmp_path / 'tok.pth'))
     folder = str(tmp_path / 'data' / 'train' / 'a')
