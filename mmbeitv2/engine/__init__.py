@@ -11,6 +11,7 @@ from .cpu_autocast_optim_wrapper import CPUAutocastOptimWrapper
 from .errors import CheckpointLoadError, NonFiniteLossError, UserInputError
 from .hooks import *  # noqa: F401,F403
 from .runner import SafeCheckpointRunner, build_runner
+from .schedulers import LayerDecayCosineAnnealingLR
 from .test_set import apply_test_set
 
 __all__ = [
@@ -20,5 +21,5 @@ __all__ = [
     'load_config', 'prepare_run', 'run_cli', 'set_default_dataloaders',
     'CPUAutocastOptimWrapper', 'CheckpointLoadError', 'NonFiniteLossError',
     'UserInputError', 'SafeCheckpointRunner', 'build_runner',
-    'apply_test_set'
+    'apply_test_set', 'LayerDecayCosineAnnealingLR'
 ]

@@ -1,6 +1,8 @@
 # BEiT v2 fine-tuning schedule (docs/official.md §3.3-§3.4): AdamW with
 # layer-wise lr decay, 20 warmup epochs, per-iteration cosine to 1e-6 over
-# 100 epochs; lrs are absolute, not batch-scaled. A recipe with other
+# 100 epochs; lrs are absolute, not batch-scaled. As in the official
+# cosine_scheduler, every group follows schedule * lr_scale, floor included
+# (LayerDecayCosineAnnealingLR: min_lr * lr_scale, not one absolute floor). A recipe with other
 # lengths replaces the list, reusing its entries:
 #   param_scheduler = [
 #       dict(_base_.param_scheduler[0], end=WARMUP),
@@ -29,12 +31,15 @@ optim_wrapper = dict(
 warmup_epochs = 20
 max_epochs = 100
 # linear warmup from ~0 (the official 0; LinearLR cannot start at exactly
-# 0), then per-iteration cosine to 1e-6 (docs/official.md §3.3, §6.10)
+# 0), then per-iteration cosine to min_lr = 1e-6 times each group's lr
+# scale (unilm beit2 run_class_finetuning.py + utils.cosine_scheduler;
+# docs/official.md §3.3, §6.10)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, eta_min=1e-6, convert_to_iter_based=True)
+    dict(type='LayerDecayCosineAnnealingLR', by_epoch=True,
+         begin=warmup_epochs, end=max_epochs, eta_min=1e-6,
+         convert_to_iter_based=True)
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()

@@ -97,9 +97,10 @@ optim_wrapper = dict(
     optimizer=dict(lr=3e-4),
     paramwise_cfg=dict(num_layers=6, layer_decay_rate=0.9))
 max_iters = 1000
-# the base's warmup and poly decay, over 50 and 1k iterations
+# the base's warmup and poly decay, over 50 and 1k iterations (the poly
+# from iteration 0, as the base)
 param_scheduler = [dict(_base_.param_scheduler[0], end=50),
-                   dict(_base_.param_scheduler[1], begin=50, end=max_iters)]
+                   dict(_base_.param_scheduler[1], end=max_iters)]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
 default_hooks = dict(

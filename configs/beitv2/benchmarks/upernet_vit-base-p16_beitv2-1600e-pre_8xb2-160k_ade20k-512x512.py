@@ -60,8 +60,12 @@ optim_wrapper = dict(
     constructor='LayerDecayOptimizerConstructor',
     paramwise_cfg=dict(num_layers=12, layer_decay_rate=0.75))
 
-# warmup 1500 iterations from 1e-6, then poly (power 1.0) to 0
-# (docs/official.md §4)
+# warmup 1500 iterations from 1e-6, poly (power 1.0) to 0 over all 160k
+# iterations (docs/official.md §4). The official mmcv LrUpdaterHook computes
+# the poly value from iteration 0 and multiplies it by the warmup factor
+# during warmup; two mmengine schedulers that overlap multiply the same
+# way, so the poly starts at 0, not after the warmup. The floor is 0, so
+# the per-group layer-decay scale is kept at every iteration.
 param_scheduler = [
     dict(
         type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
@@ -69,7 +73,7 @@ param_scheduler = [
     dict(
         type='PolyLR',
         power=1.0,
-        begin=1500,
+        begin=0,
         end=160000,
         eta_min=0.0,
         by_epoch=False)

@@ -48,8 +48,9 @@ max_iters = 600
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
          end=60),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=60, end=max_iters,
-         eta_min=1e-6)
+    # the official floor: 1e-6 x each group's layer-decay scale
+    dict(type='LayerDecayCosineAnnealingLR', by_epoch=False, begin=60,
+         end=max_iters, eta_min=1e-6)
 ]
 train_cfg = dict(
     _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
