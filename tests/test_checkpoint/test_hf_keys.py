@@ -59,9 +59,20 @@ def test_backbone_to_hf_and_back(tmp_path, layout):
     tool('hf_to_mmbeitv2').main([out, back])
     sd = torch.load(back, weights_only=True)['state_dict']
     vit2 = backbone(**kwargs)
+    torch.manual_seed(1)  # other weights than vit's: the load must set them
+    for p in vit2.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    with torch.no_grad():
+        assert not torch.allclose(vit2(x)[0], ours, atol=1e-2)
     kept = {k[len('backbone.'):]: v for k, v in sd.items()
             if not k.startswith('backbone.ln2.')}
-    vit2.load_state_dict(kept, strict=False)
+    missing, unexpected = vit2.load_state_dict(kept, strict=False)
+    assert not unexpected, unexpected
+    # Hugging Face's BeitModel keeps no mask token; index buffers are
+    # rebuilt from the window size
+    assert set(missing) <= {'mask_token'} | {
+        k for k in vit2.state_dict() if k.endswith('relative_position_index')
+    }, missing
     with torch.no_grad():
         torch.testing.assert_close(vit2(x)[0], ours, atol=1e-5, rtol=1e-5)
 
@@ -120,3 +131,77 @@ def test_vit_base_classifier(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(hf(pixel_values=x).logits,
                                    logits(model, x), atol=1e-5, rtol=1e-5)
+
+
+# transformers 4.x / the Hub's BEiT files: the classic module names of
+# modeling_beit.py, written out here (not taken from hf_keys) so that the
+# import is checked against the layout, not against its own table.
+_CLASSIC = (
+    ('attention.q_proj.', 'attention.attention.query.'),
+    ('attention.k_proj.', 'attention.attention.key.'),
+    ('attention.v_proj.', 'attention.attention.value.'),
+    ('attention.o_proj.', 'attention.output.dense.'),
+    ('relative_position_bias.', 'attention.attention.relative_position_bias.'),
+    ('mlp.fc1.', 'intermediate.dense.'),
+    ('mlp.fc2.', 'output.dense.'),
+)
+
+
+def _to_classic(key: str) -> str:
+    prefix = ''
+    if key.startswith('beit.'):
+        prefix, key = 'beit.', key[len('beit.'):]
+    if key.startswith('shared_position_bias.'):
+        return prefix + 'encoder.relative_position_bias.' + key[len(
+            'shared_position_bias.'):]
+    if key.startswith('layers.'):
+        _, i, rest = key.split('.', 2)
+        for new, old in _CLASSIC:
+            if rest.startswith(new):
+                rest = old + rest[len(new):]
+                break
+        return f'{prefix}encoder.layer.{i}.{rest}'
+    return prefix + key
+
+
+@pytest.mark.parametrize('kind', ['classifier', 'pretrain'])
+def test_classic_hf_layout_imports(kind):
+    """A state dict in the classic Hugging Face layout (``beit.encoder.
+    layer.i.attention.attention.query``, ``intermediate.dense``, the shared
+    table under ``encoder.relative_position_bias``) imports to the same
+    weights as the modern one."""
+    if kind == 'classifier':
+        model = classifier()
+        sd = model.state_dict()
+        head = {'weight': sd['head.fc.weight'], 'bias': sd['head.fc.bias']}
+        bb = {k[len('backbone.'):]: v for k, v in sd.items()
+              if k.startswith('backbone.')}
+        modern = {'beit.' + k: v for k, v in mmbeitv2_to_hf(bb).items()}
+        modern.update({'classifier.' + k: v for k, v in head.items()})
+    else:
+        vit = backbone(**PRETRAIN)
+        modern = mmbeitv2_to_hf(
+            {k: v for k, v in vit.state_dict().items() if k != 'mask_token'})
+    classic = {_to_classic(k): v for k, v in modern.items()}
+    assert any('attention.attention.query.weight' in k for k in classic)
+    assert any('intermediate.dense' in k for k in classic)
+    if kind == 'pretrain':
+        assert 'encoder.relative_position_bias.relative_position_bias_table' \
+            in classic
+    ours = hf_to_mmbeitv2(classic)
+    expected = hf_to_mmbeitv2(modern)
+    assert list(ours) == list(expected)
+    for k, v in expected.items():
+        assert torch.equal(ours[k], v), k
+    if kind == 'classifier':
+        model2 = classifier()
+        torch.manual_seed(1)
+        for p in model2.parameters():
+            torch.nn.init.normal_(p, std=0.1)
+        missing, unexpected = model2.load_state_dict(ours, strict=False)
+        assert not unexpected and all(
+            k.endswith('relative_position_index') for k in missing), missing
+        x = torch.randn(2, 3, 32, 32)
+        with torch.no_grad():
+            torch.testing.assert_close(logits(model2, x), logits(model, x),
+                                       atol=1e-5, rtol=1e-5)

@@ -188,10 +188,15 @@ def test_loss_only_sees_masked_targets_and_agg_branch_inputs(masked_only):
             [torch.as_tensor(d.mask).flatten() for d in data['data_samples']])
 
         def fake_tokens(images, query_index=None):
-            if query_index is not None:  # masked-only: masked targets only
-                return real(images, query_index)
+            # every unmasked patch gets a wrong target; with masked-only
+            # blocks, the patches the query asks for are looked up in the
+            # same corrupted map, so a query that held an unmasked patch
+            # would change the loss
             t = real(images)
-            return torch.where(mask, t, (t + 7) % K)
+            t = torch.where(mask, t, (t + 7) % K)
+            if query_index is None:
+                return t
+            return t.gather(1, query_index[:, 1:] - 1)  # (B, M)
 
         tok.get_tokens = fake_tokens
         got = model(**data, mode='loss')

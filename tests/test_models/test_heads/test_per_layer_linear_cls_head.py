@@ -99,9 +99,24 @@ class TestLinearProbe(TestCase):
             training=True, eps=1e-6)
         torch.testing.assert_close(feats[0], bn)
         samples = batch()['data_samples']
-        losses = head.loss([x] * L, samples)
-        torch.testing.assert_close(
-            losses['loss'], sum(losses[f'layer{i}_ce'] for i in range(L)))
+        # different features per layer, so a loss that used one layer's
+        # scores for all (or summed the wrong ones) shows
+        xs = [torch.randn(4, 17, C, generator=torch.Generator().manual_seed(i))
+              for i in range(L)]
+        losses = head.loss(xs, samples)
+        labels = torch.tensor([s.gt_label.item() for s in samples])
+        expected = []
+        for i, xi in enumerate(xs):  # BN (batch statistics), fc, CE
+            f = torch.nn.functional.batch_norm(
+                torch.cat([xi[:, 0], xi[:, 1:].mean(1)], 1), None, None,
+                training=True, eps=1e-6)
+            scores = f @ head.fcs[i].weight.t() + head.fcs[i].bias
+            expected.append(
+                torch.nn.functional.cross_entropy(scores, labels))
+        for i in range(L):
+            torch.testing.assert_close(losses[f'layer{i}_ce'], expected[i])
+        assert len(set(round(e.item(), 6) for e in expected)) == L
+        torch.testing.assert_close(losses['loss'], sum(expected))
         with self.assertRaisesRegex(ValueError, 'outputs for'):
             head([x] * (L - 1))
         with self.assertRaisesRegex(ValueError, 'unknown feature'):

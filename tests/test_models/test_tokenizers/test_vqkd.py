@@ -193,12 +193,16 @@ def test_get_tokens_at_query_index_equals_gathered_full_map():
     """``query_index``: only those patches go through the last encoder
     block, and their codes equal the full map's (the encoder's earlier
     blocks still see every patch)."""
-    model = build(teacher=None).eval()
+    # a random codebook (an un-initialised k-means one is all zeros: every
+    # id 0, and any gather would match)
+    model = build(teacher=None,
+                  quantizer=dict(CFG['quantizer'], kmeans_init=False)).eval()
     pos = torch.tensor([[0, 5, 6, 15], [1, 2, 3, 4], [7, 8, 12, 14],
                         [3, 9, 10, 11]])  # (B, M)
     x = images()
     full = model.get_tokens(x)  # (B, N)
     assert model.num_patches == full.shape[1] == 16
+    assert len(full.unique()) >= 8  # ids that tell patches apart
     got = model.get_tokens(x, with_cls_index(pos))
     assert got.shape == (4, 4)
     assert torch.equal(got, full.gather(1, pos))

@@ -96,7 +96,11 @@ def test_pretraining_tokenizer_swaps_with_vqkd_config(tmp_path):
     trained = MODELS.build(dict(Config.fromfile(str(small)).model,
                                 teacher=None))
     trained.init_weights()
-    trained.quantize.embedding.initted.fill_(1)  # a trained codebook
+    # a trained codebook: l2-normalised random codes (the k-means init's
+    # zeros would give id 0 to every patch, whatever the weights)
+    codes = torch.nn.functional.normalize(torch.randn(16, 8), dim=-1)
+    trained.quantize.embedding.weight.copy_(codes)
+    trained.quantize.embedding.initted.fill_(1)
     path = str(tmp_path / 'tokenizer.pth')
     torch.save(trained.state_dict(), path)
     tg = dict(pre.model.target_generator, vqkd_config=str(small))
@@ -106,6 +110,8 @@ def test_pretraining_tokenizer_swaps_with_vqkd_config(tmp_path):
     assert tokenizer.decode_task_layer[-1].out_features == 768
     assert tokenizer.num_patches == 16
     x = torch.rand(2, 3, 32, 32)
-    assert torch.equal(tokenizer.get_tokens(x), trained.get_tokens(x))
+    ids = trained.get_tokens(x)
+    assert len(ids.unique()) >= 4
+    assert torch.equal(tokenizer.get_tokens(x), ids)
     with pytest.raises(Exception, match='vqkd_config .* not found'):
         MODELS.build(dict(tg, vqkd_config=str(tmp_path / 'nope.py')))
