@@ -69,3 +69,31 @@ def test_probe_layers_picks_the_informative_block_without_the_test_labels():
     assert shuffled['layer_weight_decay'] == res['layer_weight_decay']
     # deterministic
     assert fp.probe_layers(train_x, train_y, test_x, test_y, 4) == res
+
+
+def test_logistic_regression_hand_solved():
+    """Two points, x = +1 (class 1) and x = -1 (class 0), weight decay l.
+    By symmetry the optimum has b0 = b1 and w = (-u/2, u/2), where u
+    minimises log(1 + exp(-u)) + l u^2 / 4, i.e. l u (1 + e^u) = 2:
+    solved here by bisection, independently of the probe's L-BFGS."""
+    lam = 0.1
+    lo, hi = 0., 20.
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if lam * mid * (1 + torch.tensor(mid).exp().item()) < 2:
+            lo = mid
+        else:
+            hi = mid
+    u = (lo + hi) / 2
+    x = torch.tensor([[1.], [-1.]])
+    y = torch.tensor([1, 0])
+    w, b = fp.fit_logistic_regression(x, y, 2, weight_decay=lam,
+                                      dtype=torch.float64)
+    torch.testing.assert_close(
+        w, torch.tensor([[-u / 2, u / 2]], dtype=torch.float64),
+        rtol=0, atol=1e-6)
+    torch.testing.assert_close(b[0], b[1], rtol=0, atol=1e-9)
+    assert 2. < u < 2.3  # u = 2.128: the numbers above are not degenerate
+    # top-1 of a hand-checked case: sign of x decides, one of 4 wrong
+    test_x = torch.tensor([[2.], [-0.5], [0.3], [-3.]])
+    assert fp.top1(test_x, torch.tensor([1, 0, 0, 0]), (w, b)) == 75.
