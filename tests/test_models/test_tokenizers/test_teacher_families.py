@@ -316,3 +316,47 @@ def test_dinov2_registers_are_dropped():
     with torch.no_grad():
         ref = m.forward_features((x - teacher.mean) / teacher.std)[:, 5:]
     torch.testing.assert_close(teacher(x, (2, 2)), ref)  # (B, 4, 384)
+
+
+def test_open_clip_local_weights_file(monkeypatch, tmp_path):
+    """``CLIPTeacher(name, pretrained='/path/file.bin')`` loads the image
+    tower from a local open_clip file without the network: a small model
+    config registered with open_clip (as a user's own config would be),
+    its weights saved by open_clip's model and read back."""
+    import json
+
+    import open_clip
+    from open_clip import factory
+
+    from mmbeitv2.models.tokenizers import CLIPTeacher
+    _offline(monkeypatch, tmp_path)
+    name = 'mmbeitv2-test-tiny-clip'
+    cfg_dir = tmp_path / 'cfgs'
+    cfg_dir.mkdir()
+    (cfg_dir / f'{name}.json').write_text(json.dumps(dict(
+        embed_dim=16, text_cfg=TEXT, vision_cfg=dict(
+            image_size=32, layers=1, width=64, head_width=32,
+            patch_size=16))))
+    open_clip.add_model_config(str(cfg_dir))
+    try:
+        torch.manual_seed(0)
+        src = open_clip.create_model(name, pretrained=None)
+        path = str(tmp_path / 'open_clip_pytorch_model.bin')
+        torch.save(src.state_dict(), path)
+        torch.manual_seed(1)  # a fresh build would have other weights
+        teacher = CLIPTeacher(name, pretrained=path)
+        for k, v in src.visual.state_dict().items():
+            assert torch.equal(teacher.visual.state_dict()[k], v), k
+        random = CLIPTeacher(name, pretrained=None)
+        assert not torch.equal(random.visual.proj, teacher.visual.proj)
+        x = torch.rand(2, 3, 32, 32)
+        with torch.no_grad():
+            assert teacher(x, (2, 2)).shape == (2, 4, 16)
+        # a file of another model: one line naming the file and the fix
+        other = str(tmp_path / 'other.bin')
+        torch.save({'visual.proj': torch.zeros(3, 3)}, other)
+        with pytest.raises(UserInputError) as err:
+            CLIPTeacher(name, pretrained=other)
+        assert '\n' not in str(err.value) and 'other.bin' in str(err.value)
+    finally:
+        factory._MODEL_CONFIGS.pop(name, None)
