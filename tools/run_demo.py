@@ -51,7 +51,16 @@ class Pipeline:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.preset = PRESETS[args.preset]
+        self.preset = dict(PRESETS[args.preset])
+        for item in args.config:  # --config STAGE=PATH replaces a config
+            stage, _, path = item.partition('=')
+            if stage not in STAGES or not path:
+                raise SystemExit(f'--config {item!r}: use STAGE=PATH with '
+                                 f'STAGE one of {", ".join(STAGES)}')
+            if not osp.isfile(osp.join(ROOT, path)):
+                raise SystemExit(f'--config {item!r}: {path} not found '
+                                 '(a path relative to the repository)')
+            self.preset[stage] = path
         self.work_dir = osp.abspath(args.work_dir or self.preset['work_dir'])
         # what to make when no --data is given: 'embedded', 'shapes10'
         self.make_data = None if args.data else self.preset['data']
@@ -320,6 +329,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='extra --cfg-options for one stage (or "all:"), e.g. '
         'pretrain:train_cfg.max_iters=100 vqkd:train_cfg.max_epochs=1; '
         'the final checkpoint name follows max_epochs / max_iters')
+    parser.add_argument(
+        '--config', nargs='+', default=[], metavar='STAGE=PATH',
+        help='run a stage with another config (e.g. an ablation of '
+        'configs/demo/ablations/), or add a stage the preset leaves out '
+        '(demo: mae=... probe_mae=...)')
     parser.add_argument(
         '--data-size', nargs=2, type=int, metavar=('TRAIN', 'VAL'),
         help='images per class of the generated shapes10 '
