@@ -1,5 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Fixtures shared by the whole test tree."""
+import ipaddress
+import socket
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -86,3 +88,75 @@ def _default_scope_restored() -> Iterator[None]:
     for name in list(DefaultScope._instance_dict):
         if name not in before:
             DefaultScope._instance_dict.pop(name)
+
+
+# Offline switches of the Hugging Face libraries (huggingface_hub, timm's
+# hub loader, transformers, datasets): with them set, a download raises at
+# once instead of reaching the network. Exported through os.environ, so the
+# tools the tests start as subprocesses (which the socket guard below does
+# not reach) inherit them.
+OFFLINE_ENV = dict(HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1',
+                   HF_DATASETS_OFFLINE='1')
+
+
+class NetworkAccessError(RuntimeError):
+    """A test tried to connect to a non-loopback address."""
+
+
+def _is_loopback(family: int, address) -> bool:
+    """Whether ``socket.connect(address)`` stays on this machine.
+
+    AF_UNIX (and the other non-IP families: netlink...) is local. For
+    AF_INET/AF_INET6, 'localhost', 127.0.0.0/8, ::1 (also IPv4-mapped,
+    ::ffff:127.0.0.1) and the unspecified addresses ('', 0.0.0.0, ::,
+    which Linux connects to this host). Any other name would need a DNS
+    lookup, so it is refused too.
+    """
+    if family not in (socket.AF_INET, socket.AF_INET6):
+        return True
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, bytes):
+        host = host.decode()
+    host = str(host).split('%')[0]  # IPv6 scope id
+    if host in ('', 'localhost'):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(ip, 'ipv4_mapped', None)
+    if mapped is not None:
+        ip = mapped
+    return ip.is_loopback or ip.is_unspecified
+
+
+def _guarded(method):
+    """``socket.socket.connect`` / ``connect_ex`` refusing non-loopback
+    addresses before any packet is sent."""
+
+    def connect(self, address):
+        if not _is_loopback(self.family, address):
+            raise NetworkAccessError(
+                f'tests must not use the network: connect to {address!r} '
+                'refused (only loopback and AF_UNIX are allowed)')
+        return method(self, address)
+
+    connect.__name__ = method.__name__
+    connect.__doc__ = method.__doc__
+    return connect
+
+
+@pytest.fixture(autouse=True, scope='session')
+def _no_network() -> Iterator[None]:
+    """No test reaches the network: ``socket.socket.connect`` and
+    ``connect_ex`` refuse every address but loopback and AF_UNIX (in this
+    process: ``socket.create_connection``, urllib, requests and
+    huggingface_hub all connect through them), and the libraries' offline
+    switches are exported for subprocesses (OFFLINE_ENV)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in OFFLINE_ENV.items():
+            mp.setenv(key, value)
+        for name in ('connect', 'connect_ex'):
+            mp.setattr(socket.socket, name,
+                       _guarded(getattr(socket.socket, name)))
+        yield

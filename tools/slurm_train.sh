@@ -4,6 +4,14 @@
 #       [tools/train.py options]
 # TOOL (default train.py) and TOOL_ARGS (default --work-dir=WORK_DIR) name
 # the tools/ script and its arguments after CONFIG; slurm_test.sh sets them.
+#
+# Preemption: on SIGTERM or SIGUSR1 tools/train.py finishes the iteration,
+# saves iter_N.pth and exits with status 75 (PreemptionHook); this script
+# then requeues the job (scontrol requeue, under sbatch --requeue) and the
+# requeued job continues from that checkpoint if its options include
+# --resume (a first start without a checkpoint starts fresh):
+#   sbatch --signal=USR1@120 --requeue ... \
+#       tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR --resume
 
 set -x
 
@@ -29,3 +37,14 @@ srun -p ${PARTITION} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
     python -u $(dirname "$0")/${TOOL} ${CONFIG} ${TOOL_ARGS} --launcher="slurm" ${PY_ARGS}
+STATUS=$?
+
+PREEMPTED=75  # mmbeitv2.engine.hooks.preemption_hook.PREEMPTED_EXIT_CODE
+if [ "${STATUS}" -eq "${PREEMPTED}" ] && [ -n "${SLURM_JOB_ID}" ]; then
+    # Fails for a job submitted without --requeue (or a cluster with
+    # JobRequeue=0); the checkpoint is saved either way.
+    scontrol requeue "${SLURM_JOB_ID}" || echo "slurm_train.sh: job" \
+        "${SLURM_JOB_ID} was preempted and saved but cannot be requeued" \
+        "(submit it with sbatch --requeue); resubmit it with --resume" >&2
+fi
+exit ${STATUS}

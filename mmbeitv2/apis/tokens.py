@@ -3,6 +3,7 @@
 ``test_get_code.py`` of microsoft/unilm ``beit2`` does: RGB,
 Resize(round(S * 256 / 224), bicubic, shorter edge) -> CenterCrop(S) ->
 [0, 1], S the tokenizer's input size."""
+import os.path as osp
 from typing import List, Sequence, Union
 
 import torch
@@ -55,13 +56,32 @@ def tokenizer_transform(size: int):
 
 
 def load_image(image, size: int) -> torch.Tensor:
-    """A path or PIL image -> (3, S, S) float in [0, 1]."""
-    from PIL import Image
+    """A path or PIL image -> (3, S, S) float in [0, 1].
+
+    Raises:
+        UserInputError: ``image`` is a path that does not exist or a file
+            PIL cannot read as an image (one line naming it).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    from mmbeitv2.engine.errors import UserInputError
     tf = tokenizer_transform(size)
-    if isinstance(image, str):
+    if not isinstance(image, str):
+        return tf(image.convert('RGB'))
+    if not osp.isfile(image):
+        raise UserInputError(
+            f'image file not found: {image}; pass paths of existing image '
+            'files (JPEG, PNG, ...)')
+    try:
         with Image.open(image) as img:
             return tf(img.convert('RGB'))
-    return tf(image.convert('RGB'))
+    except UnidentifiedImageError as exc:
+        # PIL names no format: the file is not one of the image formats it
+        # reads (e.g. a checkpoint or a text file passed by mistake).
+        raise UserInputError(
+            f'{image} is not an image file PIL can read '
+            f'({osp.getsize(image)} bytes); pass image files (JPEG, PNG, '
+            '...)') from exc
 
 
 def tokenizer_input_size(tokenizer) -> int:

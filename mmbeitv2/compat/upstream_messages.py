@@ -9,7 +9,11 @@ on a 0-byte file), mmengine 0.10.7 (``Registry.build`` raises
 ``KeyError('X is not in the SCOPE::NAME registry...')``; a parameter
 scheduler raises ``ValueError('end should be larger than begin, ...')``,
 e.g. when an epoch-based warmup is converted to iterations on a short
-epoch and rounds to nothing). None of
+epoch and rounds to nothing; ``_load_checkpoint_with_prefix`` asserts
+``PREFIX is not in the pretrained model`` when ``init_cfg`` names a
+checkpoint without ``PREFIX`` keys), torch 2.x (``Optimizer.load_state_dict``
+raises ``ValueError('loaded state dict has a different number of parameter
+groups')``, e.g. ``--resume`` with a checkpoint of another model). None of
 them raises a typed exception for these user errors, so the tools match
 their messages to print one actionable line (``mmbeitv2.engine.cli``).
 
@@ -38,3 +42,9 @@ UNKNOWN_TYPE = re.compile(
 EMPTY_SCHEDULE = re.compile(
     r'end should be larger than begin, but got begin=(?P<begin>-?\d+), '
     r'end=(?P<end>-?\d+)')
+# mmengine's _load_checkpoint_with_prefix (init_cfg=dict(type='Pretrained',
+# prefix=...)) when no key of the file starts with the prefix.
+NO_PREFIX = re.compile(r'^(?P<prefix>\S*) is not in the pretrained model$')
+# torch's Optimizer.load_state_dict, reached from mmengine's Runner.resume.
+PARAM_GROUPS = re.compile(
+    r'^loaded state dict has a different number of parameter groups$')

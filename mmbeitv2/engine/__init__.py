@@ -10,6 +10,8 @@ from .cli import (describe_user_error, load_config, prepare_run, run_cli,
 from .cpu_autocast_optim_wrapper import CPUAutocastOptimWrapper
 from .errors import CheckpointLoadError, NonFiniteLossError, UserInputError
 from .hooks import *  # noqa: F401,F403
+from .loops import (ExactResumeEpochBasedTrainLoop,
+                    ExactResumeIterBasedTrainLoop)
 from .runner import SafeCheckpointRunner, build_runner
 from .schedulers import LayerDecayCosineAnnealingLR
 from .test_set import apply_test_set
@@ -21,5 +23,6 @@ __all__ = [
     'load_config', 'prepare_run', 'run_cli', 'set_default_dataloaders',
     'CPUAutocastOptimWrapper', 'CheckpointLoadError', 'NonFiniteLossError',
     'UserInputError', 'SafeCheckpointRunner', 'build_runner',
-    'apply_test_set', 'LayerDecayCosineAnnealingLR'
+    'apply_test_set', 'LayerDecayCosineAnnealingLR',
+    'ExactResumeEpochBasedTrainLoop', 'ExactResumeIterBasedTrainLoop'
 ]

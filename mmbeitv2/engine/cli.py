@@ -9,7 +9,8 @@ from mmengine.config import Config
 
 from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, CLASS_COUNT,
                                                EMPTY_BUFFER, EMPTY_SCHEDULE,
-                                               NO_IMAGES, UNKNOWN_TYPE)
+                                               NO_IMAGES, NO_PREFIX,
+                                               PARAM_GROUPS, UNKNOWN_TYPE)
 from .errors import NonFiniteLossError, UserInputError
 
 
@@ -182,6 +183,86 @@ def _empty_schedule(exc: BaseException, match) -> str:
             'begin/end in iterations)')
 
 
+def _resume_frame(frame_locals: dict) -> Optional[dict]:
+    """The locals of mmengine's ``Runner.resume(filename, ...)`` once it
+    has read the file (``checkpoint``)."""
+    runner = frame_locals.get('self')
+    if (isinstance(frame_locals.get('filename'), str)
+            and isinstance(frame_locals.get('checkpoint'), dict)
+            and hasattr(runner, 'optim_wrapper')):
+        return frame_locals
+    return None
+
+
+def _prefix_frame(frame_locals: dict) -> Optional[dict]:
+    """The locals of mmengine's ``_load_checkpoint_with_prefix(prefix,
+    filename)``, which ``init_cfg=dict(type='Pretrained', prefix=...)``
+    calls."""
+    if (isinstance(frame_locals.get('prefix'), str)
+            and isinstance(frame_locals.get('filename'), str)
+            and 'checkpoint' in frame_locals):
+        return frame_locals
+    return None
+
+
+def _group_count(optimizer_state: object) -> Optional[int]:
+    """Parameter groups in an optimizer state dict (one optimizer)."""
+    if isinstance(optimizer_state, dict) and isinstance(
+            optimizer_state.get('param_groups'), list):
+        return len(optimizer_state['param_groups'])
+    return None
+
+
+def _resume_of_another_model(exc: BaseException) -> Optional[str]:
+    """The line for ``--resume`` with a checkpoint whose optimizer state
+    does not fit (mmengine loads the weights non-strictly, so the
+    optimizer is the first thing that fails)."""
+    from mmengine.model import is_model_wrapper
+
+    from mmbeitv2.checkpoint.kind import describe_checkpoint, describe_keys
+    found = _innermost_local(exc, _resume_frame)
+    if found is None:
+        return None
+    runner, path = found['self'], found['filename']
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    kind = describe_checkpoint(found['checkpoint'])
+    want = describe_keys(model.state_dict())
+    if kind != want:
+        return (f'--resume {path}: it is {kind}, but this config trains '
+                f'{type(model).__name__} and resumes only from {want} '
+                'written by a run of this config (WORK_DIR/iter_N.pth or '
+                'epoch_N.pth); to start from the weights of another model, '
+                'use load_from or the model\'s init_cfg.checkpoint instead '
+                'of --resume')
+    theirs = _group_count(found['checkpoint'].get('optimizer'))
+    ours = _group_count(runner.optim_wrapper.state_dict())
+    counts = (f' ({theirs} in the file, {ours} here)'
+              if theirs is not None and ours is not None else '')
+    return (f'--resume {path}: it is {kind} as expected, but its optimizer '
+            f'has another number of parameter groups{counts}, e.g. from '
+            'another optim_wrapper.paramwise_cfg or layer decay; resume '
+            'with the config that wrote it, or load the weights only with '
+            'load_from (no --resume)')
+
+
+def _init_checkpoint_without_prefix(exc: BaseException,
+                                    prefix: str) -> str:
+    """The line for ``init_cfg=dict(type='Pretrained', prefix=PREFIX)``
+    naming a checkpoint that has no ``PREFIX`` keys."""
+    from mmbeitv2.checkpoint.kind import describe_checkpoint
+    found = _innermost_local(exc, _prefix_frame)
+    path = found['filename'] if found else 'the init_cfg checkpoint'
+    kind = (f'it is {describe_checkpoint(found["checkpoint"])}'
+            if found else 'it has no such keys')
+    return (f"init_cfg checkpoint {path} has no '{prefix}' keys: {kind}; "
+            f"init_cfg with prefix='{prefix}' expects a checkpoint whose "
+            f"model has a {prefix.rstrip('.')} (a BEiT v2 pretraining or "
+            'fine-tuned checkpoint of mmbeitv2 / mmpretrain, or an official '
+            'BEiT v2 file); for a bare backbone state dict '
+            'set init_cfg.prefix=None')
+
+
 def describe_user_error(exc: BaseException) -> Optional[str]:
     """The one line to print for ``exc``, or None if it is not a user error.
 
@@ -229,6 +310,13 @@ def describe_user_error(exc: BaseException) -> Optional[str]:
         return (f'{where}; OpenCV cannot decode it: delete or replace it, '
                 'or load images with CheckedLoadImageFromFile('
                 'skip_corrupt=True) to skip and count such files')
+    if isinstance(exc, ValueError) and PARAM_GROUPS.match(text):
+        message = _resume_of_another_model(exc)
+        if message is not None:
+            return message
+    if isinstance(exc, AssertionError) and NO_PREFIX.match(text):
+        return _init_checkpoint_without_prefix(
+            exc, NO_PREFIX.match(text)['prefix'])
     if isinstance(exc, ValueError) and EMPTY_SCHEDULE.search(text):
         return _empty_schedule(exc, EMPTY_SCHEDULE.search(text))
     if isinstance(exc, FileNotFoundError) and exc.filename:

@@ -22,6 +22,12 @@ from mmbeitv2.compat.cpu_distributed import (init_cpu_distributed,
 
 # Scoped so that it resolves under any default scope (mmseg configs too).
 NON_FINITE_HOOK = 'mmbeitv2.NonFiniteLossHook'
+EXACT_RESUME_HOOK = 'mmbeitv2.ExactResumeHook'
+PREEMPTION_HOOK = 'mmbeitv2.PreemptionHook'
+# mmengine's loops -> the ones that position resumed data without replay
+EXACT_RESUME_LOOPS = dict(
+    EpochBasedTrainLoop='mmbeitv2.ExactResumeEpochBasedTrainLoop',
+    IterBasedTrainLoop='mmbeitv2.ExactResumeIterBasedTrainLoop')
 _CKPT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
 
@@ -80,6 +86,13 @@ class SafeCheckpointRunner(Runner):
                         meta: Optional[dict] = None,
                         by_epoch: bool = True,
                         backend_args: Optional[dict] = None) -> None:
+        # mmengine's save_checkpoint is @master_only, but its callers
+        # (CheckpointHook, PreemptionHook) call it on every rank: gather the
+        # ranks' random states here, for ExactResumeHook.
+        from .hooks.exact_resume_hook import gather_rng_states
+        self.gathered_rng_states = gather_rng_states()
+        if not is_main_process():
+            return
         local = '://' not in str(out_dir)
         if local and backend_args is None and file_client_args is None:
             backend_args = dict(backend='atomic_local')
@@ -131,10 +144,35 @@ class SafeCheckpointRunner(Runner):
         super().load_or_resume()
 
 
+def use_exact_resume_loop(cfg: Config) -> None:
+    """Swap mmengine's ``EpochBasedTrainLoop`` / ``IterBasedTrainLoop``
+    in ``cfg.train_cfg`` (by ``type`` or ``by_epoch``) for
+    :class:`ExactResumeEpochBasedTrainLoop` /
+    :class:`ExactResumeIterBasedTrainLoop`. Other loops are kept.
+
+    Args:
+        cfg (Config): A full config; changed in place.
+    """
+    train_cfg = cfg.get('train_cfg')
+    if not train_cfg:
+        return
+    if 'type' in train_cfg:
+        name = str(train_cfg['type']).split('.')[-1]
+        if name in EXACT_RESUME_LOOPS:
+            train_cfg['type'] = EXACT_RESUME_LOOPS[name]
+    elif 'by_epoch' in train_cfg:
+        # mmengine's build_train_loop reads `by_epoch` only without `type`
+        by_epoch = train_cfg.pop('by_epoch')
+        train_cfg['type'] = EXACT_RESUME_LOOPS[
+            'EpochBasedTrainLoop' if by_epoch else 'IterBasedTrainLoop']
+
+
 def build_runner(cfg: Config) -> Runner:
     """Build the runner of ``cfg``: ``runner_type`` if given, else
-    :class:`SafeCheckpointRunner`. Adds ``NonFiniteLossHook`` to
-    ``custom_hooks`` unless the config lists it.
+    :class:`SafeCheckpointRunner`. Adds ``NonFiniteLossHook`` and
+    ``ExactResumeHook`` (and ``PreemptionHook``: save and exit on SIGTERM /
+    SIGUSR1) to ``custom_hooks`` unless the config lists them,
+    and uses the exact-resume train loops (:func:`use_exact_resume_loop`).
 
     Args:
         cfg (Config): A full training/testing config.
@@ -145,7 +183,14 @@ def build_runner(cfg: Config) -> Runner:
     init_cpu_distributed(cfg)
     hooks = cfg.get('custom_hooks') or []
     if not any('NonFiniteLossHook' in str(h.get('type', '')) for h in hooks):
-        cfg.custom_hooks = list(hooks) + [dict(type=NON_FINITE_HOOK)]
+        hooks = list(hooks) + [dict(type=NON_FINITE_HOOK)]
+    if not any('ExactResumeHook' in str(h.get('type', '')) for h in hooks):
+        hooks = list(hooks) + [dict(type=EXACT_RESUME_HOOK)]
+    # Listed (e.g. with signals=[] to turn it off) or added.
+    if not any('PreemptionHook' in str(h.get('type', '')) for h in hooks):
+        hooks = list(hooks) + [dict(type=PREEMPTION_HOOK)]
+    cfg.custom_hooks = hooks
+    use_exact_resume_loop(cfg)
     if 'runner_type' in cfg:
         install_runtime_patches()
         return MMENGINE_RUNNERS.build(cfg)

@@ -4,39 +4,48 @@ pinned upstream still behaves the way the patch works around. When one of
 these fails after an upgrade, upstream was fixed: remove the patch (and the
 test) instead of loosening the assertion."""
 import inspect
-import subprocess
 import sys
 
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer
+from subprocess_utils import run
 
 from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, EMPTY_SCHEDULE,
                                                NO_IMAGES, UNKNOWN_TYPE)
 
 
 def test_checkpoint_loader_mmengine_cannot_load_its_own_checkpoint(
-        tmp_path):
-    """mmengine#1655: its local loader + torch's weights_only=True."""
-    from mmengine.runner.checkpoint import load_from_local
+        tmp_path, checkpoint_safety):
+    """mmengine#1655: its local loader + torch's weights_only=True; with
+    the patch (installed here by the fixture) the same file loads."""
+    from mmengine.runner.checkpoint import CheckpointLoader
     path = str(tmp_path / 'mmengine_style.pth')
+    # a logged loss, as mmengine's MessageHub saves it after an iteration
+    # (numpy arrays inside its HistoryBuffer)
     torch.save(
         dict(state_dict={'w': torch.zeros(1)},
-             message_hub=dict(log_scalars={'loss': HistoryBuffer()})), path)
+             message_hub=dict(
+                 log_scalars={'loss': HistoryBuffer([0.5], [1])})), path)
     # a fresh process: no allow-list installed by other tests
     code = ('from mmengine.runner.checkpoint import load_from_local\n'
             f'load_from_local({path!r}, "cpu")\n')
-    proc = subprocess.run([sys.executable, '-c', code],
-                          capture_output=True, text=True)
+    proc = run([sys.executable, '-c', code], capture_output=True,
+               text=True, timeout=300)
     assert proc.returncode != 0
     assert 'Weights only load failed' in proc.stderr
-    assert callable(load_from_local)
+    # What the patch provides: mmengine's own entry point for local paths
+    # (resume, load_from, tools/test.py) loads that file, safely.
+    ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert torch.equal(ckpt['state_dict']['w'], torch.zeros(1))
+    loss = ckpt['message_hub']['log_scalars']['loss']
+    assert isinstance(loss, HistoryBuffer) and loss.current() == 0.5
 
 
 def test_mmcv_ops_stub_mmcv_lite_has_no_compiled_ops():
     """mmcv-lite ships no ``mmcv._ext``; mmseg imports ``mmcv.ops``."""
-    proc = subprocess.run([sys.executable, '-c', 'import mmcv.ops'],
-                          capture_output=True, text=True)
+    proc = run([sys.executable, '-c', 'import mmcv.ops'],
+               capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "No module named 'mmcv._ext'" in proc.stderr
 
@@ -104,8 +113,8 @@ def test_upstream_messages_still_match(tmp_path):
 def test_known_warnings_mmcv_lite_warns_on_import():
     code = ('import warnings; warnings.simplefilter("always")\n'
             'import mmcv.cnn.bricks.transformer\n')
-    proc = subprocess.run([sys.executable, '-c', code],
-                          capture_output=True, text=True)
+    proc = run([sys.executable, '-c', code], capture_output=True,
+               text=True, timeout=300)
     from mmbeitv2.compat.known_warnings import MMCV_LITE_DEFORMABLE
     assert MMCV_LITE_DEFORMABLE in proc.stderr
 
@@ -137,3 +146,35 @@ def test_amp_mmengine_amp_wrapper_needs_an_accelerator():
     param = torch.nn.Parameter(torch.zeros(1))
     with pytest.raises(AssertionError, match='only available'):
         AmpOptimWrapper(optimizer=torch.optim.SGD([param], lr=0.1))
+
+
+def test_upstream_messages_of_a_checkpoint_of_another_model(tmp_path):
+    """The untyped errors of ``--resume`` / ``init_cfg`` with a checkpoint
+    of another model, and the frame locals the tools read the file name
+    and its content from (mmbeitv2.engine.cli)."""
+    from mmengine.runner import Runner
+    from mmengine.runner.checkpoint import _load_checkpoint_with_prefix
+
+    from mmbeitv2.compat.upstream_messages import NO_PREFIX, PARAM_GROUPS
+    params = [torch.nn.Parameter(torch.zeros(1)) for _ in range(2)]
+    two = torch.optim.AdamW([{'params': [p]} for p in params])
+    one = torch.optim.AdamW(params)
+    with pytest.raises(ValueError) as err:
+        one.load_state_dict(two.state_dict())
+    assert PARAM_GROUPS.match(str(err.value)), str(err.value)
+    source = inspect.getsource(Runner.resume)
+    assert 'def resume(self,\n' in source and 'filename: str' in source
+    assert 'checkpoint = self.load_checkpoint(filename' in source
+
+    path = str(tmp_path / 'tok.pth')
+    torch.save(dict(state_dict={'encoder.w': torch.zeros(1)}), path)
+    with pytest.raises(AssertionError) as err:
+        _load_checkpoint_with_prefix('backbone.', path)
+    match = NO_PREFIX.match(str(err.value))
+    assert match and match['prefix'] == 'backbone.'
+    tb = err.value.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame_locals = tb.tb_frame.f_locals
+    assert frame_locals['filename'] == path
+    assert 'encoder.w' in frame_locals['checkpoint']['state_dict']

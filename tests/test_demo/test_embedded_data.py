@@ -6,12 +6,12 @@ import os
 import os.path as osp
 import pickle
 import socket
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 from PIL import Image
+from subprocess_utils import run
 
 from mmbeitv2.datasets import embedded_data
 from mmbeitv2.datasets.embedded_data import (CIFAR10_CLASSES,
@@ -59,9 +59,9 @@ def test_the_converter_remakes_the_shipped_archive(tmp_path):
     ImageFolder of the CIFAR-10 JPEGs (byte for byte)."""
     root = extract_cifar10_subset(str(tmp_path))
     out = tmp_path / 'again.tar.gz'
-    subprocess.run(
-        [sys.executable, 'tools/dataset_converters/make_cifar10_subset.py',
-         root, str(out)], cwd=REPO, check=True, capture_output=True)
+    run([sys.executable, 'tools/dataset_converters/make_cifar10_subset.py',
+         root, str(out)], cwd=REPO, check=True, capture_output=True,
+        timeout=600)
     with open(out, 'rb') as a, open(CIFAR10_SUBSET, 'rb') as b:
         assert a.read() == b.read()
 

@@ -6,11 +6,11 @@ import json
 import os
 import os.path as osp
 import pickle
-import subprocess
 import sys
 
 import numpy as np
 import pytest
+from subprocess_utils import run
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools'))
@@ -159,8 +159,8 @@ def test_tiny_preset_end_to_end(tmp_path, monkeypatch):
     cmd = [sys.executable, 'tools/run_demo.py', '--preset', 'tiny',
            '--work-dir', w, '--quiet']
     env = dict(os.environ, PYTHONWARNINGS='ignore')
-    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
-                         env=env, timeout=600)
+    out = run(cmd, cwd=REPO, capture_output=True, text=True, env=env,
+              timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     res = json.load(open(osp.join(w, 'results.json')))
     # the report's numbers are the ones the stages wrote
@@ -181,9 +181,13 @@ def test_tiny_preset_end_to_end(tmp_path, monkeypatch):
         assert (probe['num_train'], probe['num_test']) == (20, 10)
         assert len(probe['layer_top1']) == blocks
         assert res[f'{stage}_top1'] == probe['last_top1']
-        # 10 test images: top-1 is a multiple of 10 %
-        assert probe['best_top1'] / 10 == pytest.approx(
-            round(probe['best_top1'] / 10))
+        assert probe['best_top1'] == probe['layer_top1'][probe['best_layer']]
+        assert probe['last_top1'] == probe['layer_top1'][-1]
+    # The probe's numbers are exactly what its command gives again (same
+    # checkpoint, images and seed; a fit is deterministic on one machine).
+    assert _probe_again(w, tmp_path / 'probe_again', env) == {
+        k: v for k, v in json.load(open(osp.join(w, 'probe', 'probe.json')))
+        .items() if not k.endswith('_s')}
     sizes = dict(token_maps=demo_pictures.TOKEN_MAPS_SIZE,
                  nearest_neighbours=demo_pictures.NN_SIZE,
                  probe_bars=demo_pictures.BARS_SIZE)
@@ -205,6 +209,22 @@ def test_tiny_preset_end_to_end(tmp_path, monkeypatch):
                         lambda pipe: 'report')
     assert run_demo.main(['--preset', 'tiny', '--work-dir', w,
                           '--quiet']) == 'report'
+
+
+def _probe_again(work_dir: str, again: str, env: dict) -> dict:
+    """The demo's ``probe`` stage command run once more, into ``again``;
+    its probe.json without the timings."""
+    pipe = run_demo.Pipeline(run_demo.parse_args(
+        ['--preset', 'tiny', '--work-dir', work_dir, '--quiet']))
+    pipe.prepare_data()  # already there: only reads the split names
+    pipe.forced = set()  # what Pipeline.run sets before planning
+    cmd = pipe.stage_plan('probe')['cmd']
+    cmd[cmd.index('--work-dir') + 1] = str(again)
+    out = run([sys.executable, *cmd], cwd=REPO, capture_output=True,
+              text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    with open(osp.join(again, 'probe.json')) as f:
+        return {k: v for k, v in json.load(f).items() if not k.endswith('_s')}
 
 
 def _last_logged(work_dir: str, stage: str, key: str) -> float:

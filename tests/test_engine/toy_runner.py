@@ -12,12 +12,14 @@ from mmbeitv2.engine import SafeCheckpointRunner
 
 
 class ToyModel(BaseModel):
-    """Linear model; its loss is NaN on the ``nan_at``-th call (1-based)."""
+    """Linear model; its loss is NaN on the ``nan_at``-th call (1-based; an
+    int or a collection of them)."""
 
-    def __init__(self, nan_at: int = 0) -> None:
+    def __init__(self, nan_at=0) -> None:
         super().__init__()
         self.linear = nn.Linear(4, 2)
-        self.nan_at = nan_at
+        many = isinstance(nan_at, (list, tuple, set))
+        self.nan_at = set(nan_at) if many else {nan_at}
         self.calls = 0
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
@@ -26,7 +28,7 @@ class ToyModel(BaseModel):
             return out
         self.calls += 1
         loss = out.pow(2).mean()
-        if self.calls == self.nan_at:
+        if self.calls in self.nan_at:
             loss = loss * float('nan')
         return dict(loss=loss)
 
@@ -43,7 +45,7 @@ class ToyDataset(Dataset):
 
 def toy_runner(work_dir: str,
                max_iters: int = 2,
-               nan_at: int = 0,
+               nan_at=0,
                **kwargs) -> SafeCheckpointRunner:
     """A runner that checkpoints every iteration into ``work_dir``."""
     cfg = dict(

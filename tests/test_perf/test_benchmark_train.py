@@ -1,6 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """The benchmark tool end to end on tiny models: both sides build, train,
-and do the same math (same FLOPs per step)."""
+and do the same math (same FLOPs per step); with a scripted clock, every
+reported number is the one its formula gives."""
 import os.path as osp
 import sys
 
@@ -11,37 +12,96 @@ from mmbeitv2.utils import register_all_modules
 from ._tiny import ARCH, IMG, TINY_OPTS
 
 TOOLS = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools')
+BATCH = 2
+
+# Step durations the scripted clock returns, in the order the tool times
+# the steps: step 0 mmbeitv2 then mmpretrain, step 1 the other way round
+# (run_stage alternates which side goes first).
+OURS, REF = [0.5, 1.0], [1.0, 4.0]
+CLOCK = [OURS[0], REF[0], REF[1], OURS[1]]
 
 
-def _run(stage, *flags):
+def _tool():
     sys.path.insert(0, TOOLS)
     try:
         import benchmark_train
     finally:
         sys.path.remove(TOOLS)
+    return benchmark_train
+
+
+def _run(stage, *flags, clock=None, monkeypatch=None):
+    """``run_stage`` on the tiny models; with ``clock``, each timed step
+    still runs but lasts the next of those seconds."""
+    benchmark_train = _tool()
     register_all_modules(init_default_scope=False)
     old = sys.argv
     sys.argv = ['benchmark_train.py', '--img-size', str(IMG),
-                '--batch-size', '2', '--steps', '2', '--warmup', '1', *flags]
+                '--batch-size', str(BATCH), '--steps', '2', '--warmup', '1',
+                *flags]
     try:
         args = benchmark_train.parse_args()
     finally:
         sys.argv = old
     args.arch = ARCH
-    return benchmark_train.run_stage(stage, args, torch.device('cpu'),
-                                     extra_opts=TINY_OPTS)
+    if clock is not None:
+        queue = list(clock)
+
+        def time_call(fn, device):
+            fn()
+            return queue.pop(0)
+
+        monkeypatch.setattr(benchmark_train, 'time_call', time_call)
+    res = benchmark_train.run_stage(stage, args, torch.device('cpu'),
+                                    extra_opts=TINY_OPTS)
+    if clock is not None:
+        assert queue == [], 'not every step was timed'
+    return res
+
+
+def _check_side(r, times):
+    """The numbers of one side from its scripted step times."""
+    median = sum(times) / 2  # the median of 2
+    assert r['step_time_s']['n'] == len(times) == 2
+    assert (r['step_time_s']['median'], r['step_time_s']['min'],
+            r['step_time_s']['max']) == (median, min(times), max(times))
+    assert r['images_per_s'] == BATCH / median
+    assert r['images_per_s_range'] == [BATCH / max(times), BATCH / min(times)]
+    assert r['flops_per_s'] == r['flops_per_step'] / median
+    assert r['flops_per_image'] == r['flops_per_step'] / BATCH
+    assert r['flops_per_step'] % BATCH == 0  # counted on 1 image, scaled
 
 
 @pytest.mark.integration
-def test_pretrain_same_flops_and_reports():
+def test_pretrain_same_flops_and_reports(monkeypatch, capsys):
     res = _run('pretrain', '--ref-tokenizer-eval',
-               '--no-masked-only-last-blocks')
+               '--no-masked-only-last-blocks', clock=CLOCK,
+               monkeypatch=monkeypatch)
+    assert list(res['sides']) == ['mmbeitv2', 'mmpretrain']
     ours, ref = res['sides']['mmbeitv2'], res['sides']['mmpretrain']
     assert ours['flops_per_step'] == ref['flops_per_step'] > 0
+    _check_side(ours, OURS)
+    _check_side(ref, REF)
     for r in (ours, ref):
-        assert r['step_time_s']['n'] == 2 and r['images_per_s'] > 0
         assert r['peak_bytes'] > 0
-    assert res['ratio']['n'] == 2 and res['ratio']['median'] > 0
+    # per pair ref/ours: 1.0 / 0.5 and 4.0 / 1.0. Not the ratio of the
+    # img/s medians (2.5 / 0.75): each pair shares the machine's load.
+    assert (res['ratio']['n'], res['ratio']['median'], res['ratio']['min'],
+            res['ratio']['max']) == (2, 3.0, 2.0, 4.0)
+
+    peak = 1e9
+    _tool().report(res, peak)
+    out = capsys.readouterr().out
+    for name, r in res['sides'].items():
+        assert r['mfu'] == r['flops_per_s'] / peak
+        assert (f"{name:>10}: {r['images_per_s']:.3f} img/s "
+                f"(range {r['images_per_s_range'][0]:.3f}-"
+                f"{r['images_per_s_range'][1]:.3f}") in out
+        assert f"MFU {r['mfu']:.1%}" in out
+    assert '  mmbeitv2: 2.667 img/s (range 2.000-4.000' in out
+    assert 'mmpretrain: 0.800 img/s (range 0.500-2.000' in out
+    assert ('ratio mmbeitv2/mmpretrain (wall time, per pair): median 3.000 '
+            '(min 2.000, q1 2.000, q3 4.000, max 4.000)') in out
 
 
 @pytest.mark.integration
@@ -52,10 +112,11 @@ def test_pretrain_masked_only_default_does_less_work():
 
 
 @pytest.mark.integration
-def test_finetune_and_vqkd_stages():
+def test_finetune_and_vqkd_stages(monkeypatch):
     res = _run('finetune')
     ours, ref = res['sides']['mmbeitv2'], res['sides']['mmpretrain']
     assert ours['flops_per_step'] == ref['flops_per_step'] > 0
-    res = _run('vqkd', '--with-cp')
+    res = _run('vqkd', '--with-cp', clock=OURS, monkeypatch=monkeypatch)
     assert list(res['sides']) == ['mmbeitv2'] and 'ratio' not in res
     assert res['sides']['mmbeitv2']['flops_per_step'] > 0
+    _check_side(res['sides']['mmbeitv2'], OURS)

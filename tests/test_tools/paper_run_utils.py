@@ -6,12 +6,12 @@ ADE20K-layout folder, and an official-layout tokenizer file."""
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 
 import numpy as np
 import torch
 from PIL import Image
+from subprocess_utils import run
 from tiny_run_utils import REPO, tool_env
 
 # The inverse of mmbeitv2/checkpoint/official_keys.py's ViT rules.
@@ -112,14 +112,11 @@ def make_tokenizer_file(tmp_dir: str, tokenizer_cfg: dict) -> str:
     src = osp.join(tmp_dir, 'vqkd_official_random.pth')
     dst = osp.join(tmp_dir, 'vqkd_random_mmbeitv2.pth')
     torch.save(dict(model=official_tokenizer_state(tokenizer_cfg)), src)
-    subprocess.run([
+    run([
         sys.executable,
         osp.join(REPO, 'tools', 'model_converters',
                  'vqkd_unilm_to_mmbeitv2.py'), src, dst
-    ],
-                   check=True,
-                   env=tool_env(tmp_dir),
-                   capture_output=True)
+    ], check=True, env=tool_env(tmp_dir), capture_output=True, timeout=300)
     os.remove(src)
     return dst
 
@@ -131,7 +128,7 @@ def run_train(tmp_dir: str, config: str, work_dir: str, *extra: str,
     env = tool_env(tmp_dir)
     # ViT-B sizes: both cores of the test machine pay off here.
     env['OMP_NUM_THREADS'] = '2'
-    proc = subprocess.run(
+    proc = run(
         [
             sys.executable,
             osp.join(REPO, 'tools', 'train.py'), config, '--work-dir',
@@ -141,7 +138,6 @@ def run_train(tmp_dir: str, config: str, work_dir: str, *extra: str,
         env=env,
         capture_output=True,
         text=True,
-        stdin=subprocess.DEVNULL,
         timeout=timeout)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]

@@ -231,3 +231,89 @@ def test_refused_checkpoint_in_test_tool(refused_checkpoint, tmp_path,
     assert 'not a readable' not in line
     assert 'refuses to unpickle (argparse.Namespace)' in line
     assert 'tools/test.py: --trust-checkpoint' in line
+
+
+@pytest.fixture(scope='module')
+def tokenizer_training_checkpoint(tmp_path_factory) -> str:
+    """``iter_4.pth`` of a tiny VQ-KD training run: a tokenizer checkpoint
+    with its optimizer state, as ``tools/train.py`` writes it."""
+    from tiny_run_utils import write_vqkd_config
+    tmp = str(tmp_path_factory.mktemp('vqkd_run'))
+    config = write_vqkd_config(tmp, max_iters=4)
+    work_dir = osp.join(tmp, 'work')
+    import sys
+    sys.path.insert(0, tmp)  # the config's custom_imports (sleep_hook)
+    try:
+        assert run_cli(lambda: _tool('train').main(
+            [config, '--work-dir', work_dir, '--cfg-options',
+             'default_hooks.checkpoint.interval=4'])) == 0
+    finally:
+        sys.path.remove(tmp)
+    return osp.join(work_dir, 'iter_4.pth')
+
+
+def test_resume_from_a_tokenizer_checkpoint(tokenizer_training_checkpoint,
+                                            tmp_path, capsys):
+    """mmengine loads the weights non-strictly, then torch's optimizer
+    refuses the state (``ValueError: ... parameter groups``)."""
+    capsys.readouterr()
+    path = tokenizer_training_checkpoint
+    tokenizer = _tiny_tokenizer(str(tmp_path / 'tok.pth'))
+    line = _train_error(
+        capsys, _pretrain_argv(tmp_path, tokenizer) + ['--resume', path])
+    assert f'--resume {path}: it is a VQ-KD tokenizer checkpoint' in line
+    assert 'this config trains BEiTv2' in line
+    assert 'a BEiT v2 pretraining checkpoint (keys backbone., ' \
+        'target_generator.' in line
+    assert 'use load_from' in line
+
+
+def test_tokenizer_as_backbone_init_checkpoint(tokenizer_training_checkpoint,
+                                               tmp_path, capsys,
+                                               monkeypatch):
+    """A fine-tune config whose backbone ``init_cfg`` names a tokenizer:
+    mmengine asserts ``backbone. is not in the pretrained model``."""
+    capsys.readouterr()
+    path = tokenizer_training_checkpoint
+    tmp = str(tmp_path)
+    config = write_config(tmp)
+    monkeypatch.syspath_prepend(tmp)  # the config's sleep_hook module
+    line = _train_error(capsys, [
+        config, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+        'model.backbone.init_cfg.type=Pretrained',
+        f'model.backbone.init_cfg.checkpoint={path}',
+        'model.backbone.init_cfg.prefix=backbone.'
+    ])
+    assert f"init_cfg checkpoint {path} has no 'backbone.' keys" in line
+    assert 'it is a VQ-KD tokenizer checkpoint (keys encoder., decoder., ' \
+        'quantize.' in line
+    assert 'BEiT v2 pretraining or fine-tuned checkpoint' in line
+
+
+def _get_tokens_error(capsys, monkeypatch, tmp_path, image: str) -> str:
+    from mmengine.config import Config
+    config = str(tmp_path / 'vqkd.py')
+    tokenizer_cfg = Config.fromfile(PRETRAIN_TINY).model.target_generator
+    Config(dict(model=tokenizer_cfg)).dump(config)
+    tokenizer = _tiny_tokenizer(str(tmp_path / 'tok.pth'))
+    monkeypatch.setattr('sys.argv', [
+        'get_tokens.py', config, tokenizer, image])
+    assert run_cli(_tool('analysis_tools/get_tokens').main) == 2
+    return _one_error_line(capsys)
+
+
+def test_get_tokens_of_a_missing_image(tmp_path, capsys, monkeypatch):
+    path = str(tmp_path / 'nope.png')
+    line = _get_tokens_error(capsys, monkeypatch, tmp_path, path)
+    assert line == (f'error: image file not found: {path}; pass paths of '
+                    'existing image files (JPEG, PNG, ...)')
+
+
+def test_get_tokens_of_a_file_that_is_not_an_image(tmp_path, capsys,
+                                                   monkeypatch):
+    path = str(tmp_path / 'notes.png')
+    with open(path, 'w') as f:
+        f.write('not an image\n')
+    line = _get_tokens_error(capsys, monkeypatch, tmp_path, path)
+    assert line == (f'error: {path} is not an image file PIL can read (13 '
+                    'bytes); pass image files (JPEG, PNG, ...)')

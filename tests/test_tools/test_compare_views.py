@@ -2,13 +2,13 @@
 import json
 import math
 import os.path as osp
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from subprocess_utils import run
 from tool_loader import load_tool
 from mmbeitv2.engine.errors import UserInputError
 from mmbeitv2.utils import register_all_modules
@@ -86,23 +86,18 @@ def test_empty_folder_is_a_user_error(tmp_path):
 @pytest.mark.integration
 def test_cli_with_throughput(folder, tmp_path):
     out = tmp_path / 'r.json'
-    proc = subprocess.run([
+    proc = run([
         sys.executable, TOOL, folder, '--crops', '3', '--throughput',
         '--throughput-images', '6', '--repeats', '1', '--out',
         str(out)
-    ],
-                          capture_output=True,
-                          text=True,
-                          cwd=ROOT)
+    ], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert 'new_model        exact / exact' in proc.stdout
     result = json.loads(out.read_text())
     assert set(result['throughput']) == {'new', 'old'}
     assert all(v['median'] > 0 for v in result['throughput'].values())
-    proc = subprocess.run([sys.executable, TOOL, str(tmp_path / 'none')],
-                          capture_output=True,
-                          text=True,
-                          cwd=ROOT)
+    proc = run([sys.executable, TOOL, str(tmp_path / 'none')],
+               capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith(
         'error: no *.jpg')

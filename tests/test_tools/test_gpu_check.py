@@ -6,11 +6,11 @@ import importlib.util
 import os.path as osp
 import re
 import shlex
-import subprocess
 import sys
 from unittest import mock
 
 import pytest
+from subprocess_utils import run
 
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -41,7 +41,7 @@ def _python_calls() -> list:
 
 
 def test_script_parses_and_its_calls_exist():
-    subprocess.run(['bash', '-n', SCRIPT], check=True)
+    run(['bash', '-n', SCRIPT], check=True, timeout=60)
     calls = _python_calls()
     assert [c[0] for c in calls] == [
         'tools/analysis_tools/gpu_check.py',

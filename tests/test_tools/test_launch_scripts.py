@@ -2,9 +2,9 @@
 """The launcher scripts parse and use torchrun / srun as in mmpretrain."""
 import os
 import os.path as osp
-import subprocess
 
 import pytest
+from subprocess_utils import run
 from tiny_run_utils import REPO
 
 
@@ -14,7 +14,7 @@ from tiny_run_utils import REPO
 ])
 def test_launch_script(name, launcher, tool):
     path = osp.join(REPO, 'tools', name)
-    subprocess.run(['bash', '-n', path], check=True)
+    run(['bash', '-n', path], check=True, timeout=60)
     with open(path) as f:
         script = f.read()
     assert launcher in script and tool in script
@@ -46,8 +46,8 @@ def test_launch_command_lines(tmp_path, script, args, launcher, expected):
     fake.write_text(f'#!/usr/bin/env bash\necho "$@" > {record}\n')
     fake.chmod(0o755)
     env = dict(os.environ, PATH=f'{tmp_path}:{os.environ["PATH"]}')
-    subprocess.run(['bash', osp.join(REPO, 'tools', script), *args],
-                   check=True, env=env, capture_output=True)
+    run(['bash', osp.join(REPO, 'tools', script), *args], check=True,
+        env=env, capture_output=True, timeout=60)
     got = record.read_text().split()
     got = [a.split('tools/', 1)[-1] if a.endswith('.py') else a
            for a in got]

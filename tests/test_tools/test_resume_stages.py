@@ -32,9 +32,10 @@ def _run_to_end(tmp: str, config: str, work_dir: str, *extra: str) -> str:
 def _kill_then_resume(tmp: str, config: str, *resume_args: str) -> tuple:
     """Run, SIGKILL after iteration KILL_AFTER, resume to the end."""
     work_dir = osp.join(tmp, 'work')
-    killed_at = kill_after_checkpoint(
-        start_train(tmp, config, work_dir), work_dir, KILL_AFTER)
-    assert KILL_AFTER <= killed_at < MAX_ITERS
+    proc = start_train(tmp, config, work_dir, pause_after=KILL_AFTER)
+    killed_at = kill_after_checkpoint(proc, work_dir, KILL_AFTER)
+    assert killed_at == KILL_AFTER
+    assert not osp.exists(osp.join(work_dir, f'iter_{KILL_AFTER + 1}.pth'))
     log = _run_to_end(tmp, config, work_dir, '--resume', *resume_args)
     assert ('Auto resumed from the latest checkpoint ' +
             osp.join(work_dir, f'iter_{killed_at}.pth')) in log
@@ -47,7 +48,7 @@ def test_vqkd_resume_equals_uninterrupted_run(tmp_path):
     dead-code counters (nothing after the first step draws random
     numbers; the data order is fixed)."""
     tmp = str(tmp_path)
-    config = write_vqkd_config(tmp, MAX_ITERS, sleep=0.2)
+    config = write_vqkd_config(tmp, MAX_ITERS)
     work_dir, killed_at, log = _kill_then_resume(tmp, config)
     # k-means ran once, in the first run, never after the resume.
     assert 'k-means initialised' not in log
@@ -109,7 +110,7 @@ def test_beitv2_pretraining_resume(tmp_path):
     tokenizer = osp.join(tmp, 'tokenizer.pth')
     torch.save(dict(state_dict=convert_vqkd(official)[0]),
                tokenizer)
-    config = write_pretrain_config(tmp, tokenizer, MAX_ITERS, sleep=0.2)
+    config = write_pretrain_config(tmp, tokenizer, MAX_ITERS)
     # The resumed run also takes the CPU bf16 autocast path of --amp.
     work_dir, killed_at, log = _kill_then_resume(tmp, config, '--amp',
                                                  '--amp-cpu-bf16')

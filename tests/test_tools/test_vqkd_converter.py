@@ -1,9 +1,9 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 import os.path as osp
-import subprocess
 import sys
 
 import torch
+from subprocess_utils import run
 
 from mmbeitv2.utils import register_all_modules
 from mmbeitv2.checkpoint import (convert_vqkd,
@@ -135,11 +135,11 @@ def test_every_tensor_lands_where_it_belongs():
 def test_cli(tmp_path):
     src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')
     torch.save(dict(model=official_state()), src)
-    out = subprocess.run([
+    out = run([
         sys.executable,
         osp.join(ROOT, 'tools/model_converters/vqkd_unilm_to_mmbeitv2.py'),
         src, dst
-    ], capture_output=True, text=True, check=True).stdout
+    ], capture_output=True, text=True, check=True, timeout=300).stdout
     assert 'dropped 5' in out
     saved = torch.load(dst, weights_only=True)['state_dict']
     assert 'encoder_norm.weight' in saved

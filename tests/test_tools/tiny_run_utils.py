@@ -4,31 +4,51 @@
 classifier (embed 64, img 32, patch 8)."""
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 import textwrap
+from typing import Optional
 
 import numpy as np
 from PIL import Image
+from subprocess_utils import kill_group, popen
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# Registers a hook that sleeps after every iteration, so a test can kill the
-# run between two checkpoints. Lives in the test's tmp dir, not the package.
+# Registers a hook that sleeps after every iteration and can pause the run
+# for good after one iteration's checkpoint (start_train(pause_after=...)),
+# so a test kills it at a known point. Lives in the test's tmp dir, not the
+# package.
+PAUSE_AFTER_ENV = 'TINY_RUN_PAUSE_AFTER'  # the iteration to pause after
+PAUSED_ENV = 'TINY_RUN_PAUSED'  # the file the paused run creates
 SLEEP_HOOK = textwrap.dedent('''
+    import os
     import time
     from mmengine.hooks import Hook
     from mmengine.registry import HOOKS
 
     @HOOKS.register_module()
     class SleepHook(Hook):
+        # After CheckpointHook (VERY_LOW): mmengine calls after_train_iter
+        # in priority order, and CheckpointHook saves iter_<n>.pth and then
+        # names it in last_checkpoint in its own after_train_iter.
+        priority = 'LOWEST'
+
         def __init__(self, seconds=0.0):
             self.seconds = seconds
+            self.pause_after = int(os.environ.get({pause!r}, 0))
 
         def after_train_iter(self, runner, batch_idx, data_batch=None,
                              outputs=None):
             time.sleep(self.seconds)
-''')
+            # runner.iter is 0-based here (IterBasedTrainLoop counts the
+            # iteration after the hooks); a resumed run starts past it.
+            if runner.iter + 1 == self.pause_after:
+                open(os.environ[{paused!r}], 'w').close()
+                time.sleep(600)  # the test kills the run long before
+                os._exit(3)
+''').format(pause=PAUSE_AFTER_ENV, paused=PAUSED_ENV)
 
 # The schedule, hooks and runtime both tiny configs share.
 _SCHEDULE_AND_RUNTIME = '''param_scheduler = [
@@ -129,6 +149,7 @@ def tool_env(tmp_dir: str) -> dict:
     env['PYTHONPATH'] = os.pathsep.join(
         [REPO, tmp_dir, env.get('PYTHONPATH', '')])
     env.pop('MMBEITV2_TRUST_CHECKPOINTS', None)
+    env.pop(PAUSE_AFTER_ENV, None)
     # One intra-op thread per process (what torchrun sets): the tiny model
     # gains nothing from more, and on a busy 2-core machine extra threads
     # made an iteration 20x slower here.
@@ -136,22 +157,38 @@ def tool_env(tmp_dir: str) -> dict:
     return env
 
 
-def start_train(tmp_dir: str, config: str, work_dir: str,
-                *extra: str) -> subprocess.Popen:
-    """Start ``tools/train.py`` in a subprocess; stdout+stderr go to the
-    file ``proc.log_path``."""
+def start_train(tmp_dir: str,
+                config: str,
+                work_dir: str,
+                *extra: str,
+                pause_after: Optional[int] = None) -> subprocess.Popen:
+    """Start ``tools/train.py`` in a subprocess (in a process group of its
+    own); stdout+stderr go to the file ``proc.log_path``.
+
+    Args:
+        tmp_dir (str): The run's folder (its cwd, importable).
+        config (str): The config (one of this module's, with SleepHook).
+        work_dir (str): ``--work-dir``.
+        *extra (str): More ``tools/train.py`` arguments.
+        pause_after (int, optional): Pause the run for good right after
+            iteration ``pause_after``'s checkpoint (for
+            :func:`kill_after_checkpoint`). Defaults to None (no pause).
+    """
     log_path = osp.join(tmp_dir, f'train_{len(os.listdir(tmp_dir))}.log')
-    log = open(log_path, 'w')
-    proc = subprocess.Popen(
-        [sys.executable,
-         osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', work_dir,
-         *extra],
-        cwd=tmp_dir,
-        env=tool_env(tmp_dir),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL)
+    env = tool_env(tmp_dir)
+    paused = log_path[:-len('.log')] + '.paused'
+    if pause_after is not None:
+        env[PAUSE_AFTER_ENV] = str(pause_after)
+        env[PAUSED_ENV] = paused
+    with open(log_path, 'w') as log:
+        proc = popen(
+            [sys.executable,
+             osp.join(REPO, 'tools', 'train.py'), config, '--work-dir',
+             work_dir, *extra],
+            cwd=tmp_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = log_path
+    proc.pause_after = pause_after
+    proc.paused_path = paused
     return proc
 
 
@@ -262,36 +299,52 @@ def latest_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
+def _log_tail(proc: subprocess.Popen) -> str:
+    with open(proc.log_path) as f:
+        return f.read()[-3000:]
+
+
 def kill_after_checkpoint(proc: subprocess.Popen,
                           work_dir: str,
                           it: int,
                           timeout: float = 180) -> int:
-    """SIGKILL ``proc`` once ``iter_<it>.pth`` is the latest checkpoint;
-    returns the iteration of the latest checkpoint after the kill. The
-    process is killed whatever happens (an assert here, a timeout)."""
-    import signal
+    """SIGKILL ``proc`` (its whole process group) while it is paused right
+    after iteration ``it``'s checkpoint; returns ``it``.
+
+    ``proc`` must come from ``start_train(..., pause_after=it)``: the run
+    itself stops at that point and waits to be killed, so the kill point
+    does not depend on how fast this process polls (on a loaded machine a
+    poller can miss a window between two checkpoints). The process is
+    killed whatever happens (an assert here, a timeout).
+    """
     import time
-    target = osp.join(work_dir, f'iter_{it}.pth')
-    deadline = time.time() + timeout
+    assert getattr(proc, 'pause_after', None) == it, (
+        f'start the run with start_train(..., pause_after={it})')
+    deadline = time.monotonic() + timeout
     try:
-        while latest_checkpoint(work_dir) != target:
-            assert proc.poll() is None, 'training ended before it was killed'
-            assert time.time() < deadline, 'no checkpoint appeared in time'
+        while not osp.exists(proc.paused_path):
+            assert proc.poll() is None, (
+                'training ended before it was killed:\n' + _log_tail(proc))
+            assert time.monotonic() < deadline, (
+                f'the run did not reach iteration {it} in {timeout} s:\n' +
+                _log_tail(proc))
             time.sleep(0.05)
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
+            kill_group(proc)
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    return int(osp.basename(latest_checkpoint(work_dir))[5:-4])
+    assert latest_checkpoint(work_dir) == osp.join(work_dir, f'iter_{it}.pth')
+    return it
 
 
 def wait_or_kill(proc: subprocess.Popen, timeout: float = 180) -> int:
-    """Wait for ``proc``; kill it if it runs past ``timeout`` (or the wait
-    is interrupted), so no training run outlives its test."""
+    """Wait for ``proc``; kill its process group if it runs past
+    ``timeout`` (or the wait is interrupted), so no training run outlives
+    its test."""
     try:
         return proc.wait(timeout=timeout)
     finally:
         if proc.poll() is None:
-            proc.kill()
+            kill_group(proc)
             proc.wait(timeout=30)

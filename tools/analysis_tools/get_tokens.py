@@ -56,4 +56,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from mmbeitv2.engine import run_cli
+    sys.exit(run_cli(main))

@@ -29,21 +29,43 @@ def image(idx):
                 sample_idx=idx)
 
 
-def test_same_view_id_gives_the_same_pixels_and_ids_are_global():
-    t = build(num_views=3)
+def _view_pixels(idx, view_id, seed=0):
+    """What FixedViews documents for a view: CROP_FLIP under Python's and
+    NumPy's generators seeded by ``hash((seed, view_id))``."""
+    from mmcv.transforms import Compose
+    transforms = Compose([TRANSFORMS.build(t) for t in CROP_FLIP])
+    state = random.getstate(), np.random.get_state()
+    try:
+        random.seed(hash((seed, view_id)) % 2**32)
+        np.random.seed(hash((seed, view_id)) % 2**32)
+        return transforms(image(idx))['img']
+    finally:
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+
+
+@pytest.mark.parametrize('num_views', [3, 5])
+def test_same_view_id_gives_the_same_pixels_and_ids_are_global(num_views):
+    t = build(num_views=num_views)
     np.random.seed(0)
+    # the view is the call's one draw from the outer NumPy generator
+    draws = np.random.RandomState(0)
     seen = {}
-    for _ in range(60):
+    for _ in range(20 * num_views):
         for idx in (0, 7):
             out = t(image(idx))
             vid = out['view_id']
-            assert vid // 3 == idx and 0 <= vid % 3 < 3
+            assert vid == idx * num_views + draws.randint(num_views)
             if vid in seen:
                 np.testing.assert_array_equal(out['img'], seen[vid])
+            else:
+                np.testing.assert_array_equal(out['img'],
+                                              _view_pixels(idx, vid))
             seen[vid] = out['img']
     # every view of both images was drawn, and the views differ
-    assert sorted(seen) == [0, 1, 2, 21, 22, 23]
-    assert not np.array_equal(seen[0], seen[1])
+    assert sorted(seen) == [*range(num_views),
+                            *range(7 * num_views, 8 * num_views)]
+    assert len({v.tobytes() for v in seen.values()}) == len(seen)
     assert seen[0].shape == (16, 16, 3)
 
 
