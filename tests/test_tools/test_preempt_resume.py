@@ -8,7 +8,8 @@ import os.path as osp
 import pytest
 import torch
 from fault_hook_utils import write_derived_config, write_fault_hooks
-from tiny_run_utils import (start_train, wait_or_kill, write_pretrain_config,
+from tiny_run_utils import (load_checkpoint, random_tokenizer_file,
+                            start_train, wait_or_kill, write_pretrain_config,
                             write_vqkd_config)
 
 from mmbeitv2.engine.hooks.preemption_hook import PREEMPTED_EXIT_CODE
@@ -19,11 +20,6 @@ SIGNAL_AT = 3  # 8 images, batch 2: iteration 3 is inside the first epoch
 pytestmark = pytest.mark.integration
 
 
-def _load(path: str) -> dict:
-    from mmbeitv2.checkpoint import load_checkpoint_file
-    return load_checkpoint_file(path)
-
-
 def _run(tmp: str, config: str, work_dir: str, *extra: str) -> int:
     proc = start_train(tmp, config, work_dir, *extra)
     code = wait_or_kill(proc, timeout=300)
@@ -32,30 +28,14 @@ def _run(tmp: str, config: str, work_dir: str, *extra: str) -> int:
     return code
 
 
-def _tokenizer_file(tmp: str) -> str:
-    """A random tokenizer of the tiny pretraining config (official layout
-    converted), as the resume tests of the stages use."""
-    from mmengine.config import Config
-    from paper_run_utils import official_tokenizer_state
-    from tiny_run_utils import REPO
-
-    from mmbeitv2.checkpoint import convert_vqkd
-    base = osp.join(REPO, 'configs', 'beitv2',
-                    'beitv2_vit-4x128-p4_1xb32-coslr-400iter_cifar10.py')
-    official = official_tokenizer_state(
-        Config.fromfile(base).model.target_generator.to_dict())
-    path = osp.join(tmp, 'tokenizer.pth')
-    torch.save(dict(state_dict=convert_vqkd(official)[0]), path)
-    return path
-
-
 @pytest.mark.parametrize('stage', ['vqkd', 'pretrain'])
 def test_preempted_then_resumed_equals_uninterrupted(tmp_path, stage):
     tmp = str(tmp_path)
     if stage == 'vqkd':
         config = write_vqkd_config(tmp, MAX_ITERS)
     else:
-        config = write_pretrain_config(tmp, _tokenizer_file(tmp), MAX_ITERS)
+        config = write_pretrain_config(tmp, random_tokenizer_file(tmp),
+                                       MAX_ITERS)
     write_fault_hooks(tmp)
     preempted = write_derived_config(
         tmp, 'preempted.py', config, f'''
@@ -67,7 +47,7 @@ def test_preempted_then_resumed_equals_uninterrupted(tmp_path, stage):
     work_dir = osp.join(tmp, 'work')
     assert _run(tmp, preempted, work_dir) == PREEMPTED_EXIT_CODE, \
         _run.log[-3000:]
-    saved = _load(osp.join(work_dir, f'iter_{SIGNAL_AT}.pth'))
+    saved = load_checkpoint(osp.join(work_dir, f'iter_{SIGNAL_AT}.pth'))
     assert saved['meta']['iter'] == SIGNAL_AT
     assert not osp.exists(osp.join(work_dir, f'iter_{SIGNAL_AT + 1}.pth'))
     # the requeued job: same command with --resume (the signal hook fires
@@ -77,8 +57,8 @@ def test_preempted_then_resumed_equals_uninterrupted(tmp_path, stage):
 
     ref_dir = osp.join(tmp, 'reference')
     assert _run(tmp, config, ref_dir) == 0, _run.log[-3000:]
-    final = _load(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
-    ref = _load(osp.join(ref_dir, f'iter_{MAX_ITERS}.pth'))
+    final = load_checkpoint(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
+    ref = load_checkpoint(osp.join(ref_dir, f'iter_{MAX_ITERS}.pth'))
     assert final['meta']['iter'] == ref['meta']['iter'] == MAX_ITERS
     assert set(final['state_dict']) == set(ref['state_dict'])
     for key, value in ref['state_dict'].items():

@@ -6,8 +6,9 @@ import os.path as osp
 
 import pytest
 import torch
-from tiny_run_utils import (kill_after_checkpoint, start_train, wait_or_kill,
-                            write_pretrain_config, write_vqkd_config)
+from tiny_run_utils import (kill_after_checkpoint, random_tokenizer_file,
+                            start_train, wait_or_kill, write_pretrain_config,
+                            write_vqkd_config)
 
 MAX_ITERS = 6
 KILL_AFTER = 2
@@ -97,19 +98,8 @@ def test_beitv2_pretraining_resume(tmp_path):
     """Pretraining (tiny CIFAR config, random tokenizer file): the resumed
     run (with ``--amp --amp-cpu-bf16``) continues the iteration count,
     AdamW state and lr schedule."""
-    from paper_run_utils import official_tokenizer_state
-    from mmengine.config import Config
-    from tiny_run_utils import REPO
-    from mmbeitv2.checkpoint import convert_vqkd
-
     tmp = str(tmp_path)
-    base = osp.join(REPO, 'configs', 'beitv2',
-                    'beitv2_vit-4x128-p4_1xb32-coslr-400iter_cifar10.py')
-    official = official_tokenizer_state(
-        Config.fromfile(base).model.target_generator.to_dict())
-    tokenizer = osp.join(tmp, 'tokenizer.pth')
-    torch.save(dict(state_dict=convert_vqkd(official)[0]),
-               tokenizer)
+    tokenizer = random_tokenizer_file(tmp)
     config = write_pretrain_config(tmp, tokenizer, MAX_ITERS)
     # The resumed run also takes the CPU bf16 autocast path of --amp.
     work_dir, killed_at, log = _kill_then_resume(tmp, config, '--amp',
@@ -131,6 +121,7 @@ def test_beitv2_pretraining_resume(tmp_path):
     assert group['lr'] == pytest.approx(
         _uninterrupted_lr(group['initial_lr'], MAX_ITERS), rel=1e-9)
     # The frozen tokenizer is the file's, in both runs.
-    for key, value in convert_vqkd(official)[0].items():
+    tokenizer_state = _load(tokenizer)['state_dict']
+    for key, value in tokenizer_state.items():
         assert torch.equal(
             final['state_dict']['target_generator.' + key], value), key

@@ -290,6 +290,29 @@ def write_pretrain_config(tmp_dir: str,
     return path
 
 
+def random_tokenizer_file(tmp_dir: str) -> str:
+    """A random tokenizer of the tiny pretraining config (the official
+    layout, converted), saved as ``tokenizer.pth`` in ``tmp_dir``."""
+    import torch
+    from mmengine.config import Config
+    from paper_run_utils import official_tokenizer_state
+
+    from mmbeitv2.checkpoint import convert_vqkd
+    base = osp.join(REPO, 'configs', 'beitv2',
+                    'beitv2_vit-4x128-p4_1xb32-coslr-400iter_cifar10.py')
+    official = official_tokenizer_state(
+        Config.fromfile(base).model.target_generator.to_dict())
+    path = osp.join(tmp_dir, 'tokenizer.pth')
+    torch.save(dict(state_dict=convert_vqkd(official)[0]), path)
+    return path
+
+
+def load_checkpoint(path: str) -> dict:
+    """A checkpoint the tools wrote, through the project's one reader."""
+    from mmbeitv2.checkpoint import load_checkpoint_file
+    return load_checkpoint_file(path)
+
+
 def latest_checkpoint(work_dir: str) -> str:
     """What ``WORK_DIR/last_checkpoint`` names ('' before the first)."""
     pointer = osp.join(work_dir, 'last_checkpoint')

@@ -2,8 +2,9 @@
 # layer-wise lr decay, 20 warmup epochs, per-iteration cosine to 1e-6 over
 # 100 epochs; lrs are absolute, not batch-scaled. As in the official
 # cosine_scheduler, every group follows schedule * lr_scale, floor included
-# (LayerDecayCosineAnnealingLR: min_lr * lr_scale, not one absolute floor). A recipe with other
-# lengths replaces the list, reusing its entries:
+# (LayerDecayCosineAnnealingLR: min_lr * lr_scale, not one absolute
+# floor). A recipe with other lengths replaces the list, reusing its
+# entries:
 #   param_scheduler = [
 #       dict(_base_.param_scheduler[0], end=WARMUP),
 #       dict(_base_.param_scheduler[1], begin=WARMUP, end=EPOCHS)]
