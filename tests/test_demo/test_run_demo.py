@@ -77,6 +77,29 @@ def test_plan_points_every_stage_at_the_previous_output(
     assert timings['probe_random'] == 1.0
 
 
+def test_config_replaces_a_stage_config_or_adds_a_stage(tmp_path,
+                                                        fake_run):
+    abl = 'configs/demo/ablations/vqkd_demo_teacher-b15-256px.py'
+    mae = 'configs/demo/mae_demo_cifar10-subset.py'
+    mae_probe = 'configs/demo/vit-4x128-p4_mae-pre_linear-probe_cifar10.py'
+    pipe = _pipeline(tmp_path, '--config', f'vqkd={abl}', f'mae={mae}',
+                     f'probe_mae={mae_probe}')
+    pipe.run()
+    cmds = {s: ' '.join(c) for s, c in fake_run}
+    assert [c[0] for c in fake_run] == [
+        'vqkd', 'codebook', 'pretrain', 'probe', 'probe_random',
+        'probe_teacher', 'mae', 'probe_mae']
+    assert cmds['vqkd'].startswith(f'tools/train.py {abl}')
+    assert cmds['codebook'].startswith(f'tools/test.py {abl}')  # same model
+    mae_ckpt = osp.join(str(tmp_path / 'w'), 'mae', 'iter_2.pth')
+    assert cmds['mae'].startswith(f'tools/train.py {mae}')
+    assert 'model.backbone.init_cfg.checkpoint=' + mae_ckpt \
+        in cmds['probe_mae']
+    for bad in ('nostage=x.py', 'vqkd=configs/none.py', 'vqkd'):
+        with pytest.raises(SystemExit, match='--config'):
+            _pipeline(tmp_path, '--config', bad)
+
+
 def test_finished_stages_are_reused_and_force_reruns_the_rest(
         tmp_path, fake_run):
     _pipeline(tmp_path).run()
