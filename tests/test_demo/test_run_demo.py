@@ -262,3 +262,33 @@ def _last_logged(work_dir: str, stage: str, key: str) -> float:
                 if key in rec
             ]
     return values[-1]
+
+
+def test_nearest_neighbours_one_column_block_per_feature_set(tmp_path):
+    """BEiT v2, random init and MAE side by side: the picture widens by
+    one block of neighbours per set, and each set's same-class share is
+    its own (features that separate the two classes give 100%)."""
+    import demo_pictures
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(20):
+        p = str(tmp_path / f'{i}.png')
+        Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)
+                        ).save(p)
+        paths.append(p)
+    labels = np.arange(20) % 2
+    separate = np.stack([labels, 1 - labels], 1).astype(float) \
+        + 0.01 * rng.standard_normal((20, 2))  # same class = same direction
+    feats = {'BEiT v2': separate, 'random init': rng.standard_normal((20, 2)),
+             'MAE': separate}
+    out = str(tmp_path / 'nn.png')
+    same = demo_pictures.nearest_neighbours(paths, labels, feats,
+                                            [0, 1, 2], out)
+    assert list(same) == ['BEiT v2', 'random init', 'MAE']
+    assert same['BEiT v2'] == same['MAE'] == 1.0
+    with Image.open(out) as img:
+        assert img.size == demo_pictures.nn_size(3)
+    assert demo_pictures.nn_size(3)[0] - demo_pictures.nn_size(2)[0] == \
+        demo_pictures.NN_K * demo_pictures.NN_TILE + demo_pictures.GAP
+    assert demo_pictures.nn_size(2) == demo_pictures.NN_SIZE

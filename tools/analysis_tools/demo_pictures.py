@@ -4,7 +4,8 @@
 - ``token_maps.png``: test images beside their VQ-KD code ids, each code
   drawn as a coloured patch (same code, same colour, id written in it);
 - ``nearest_neighbours.png``: query test images and their nearest test
-  images by the pretrained and by the random-init backbone's features;
+  images by the pretrained and by the random-init backbone's features (and
+  by MAE's when run);
 - ``probe_bars.png``: linear-probe top-1 per block of the pretrained and the
   random-init backbone, and of the teacher (and MAE when run).
 
@@ -25,8 +26,16 @@ TOKEN_MAPS_GRID = (2, 4)  # rows, pairs per row
 TOKEN_MAPS_SIZE = (TOKEN_MAPS_GRID[1] * (2 * TILE + GAP) + GAP,
                    HEAD + TOKEN_MAPS_GRID[0] * (TILE + GAP))
 NN_TILE, NN_QUERIES, NN_K = 64, 8, 5
-NN_SIZE = ((2 * NN_K + 1) * NN_TILE + 3 * GAP,
-           HEAD + NN_QUERIES * (NN_TILE + 4))
+
+
+def nn_size(num_sets: int = 2) -> Tuple[int, int]:
+    """Size of the nearest-neighbour picture with ``num_sets`` feature
+    sets side by side (query column, then NN_K neighbours per set)."""
+    return ((num_sets * NN_K + 1) * NN_TILE + (num_sets + 1) * GAP,
+            HEAD + NN_QUERIES * (NN_TILE + 4))
+
+
+NN_SIZE = nn_size(2)  # BEiT v2 and random init
 BARS_SIZE = (960, 480)  # 9.6 x 4.8 in at 100 dpi
 
 
@@ -108,14 +117,15 @@ def cosine_neighbours(feats: np.ndarray, queries: Sequence[int],
 def nearest_neighbours(paths: Sequence[str], labels: np.ndarray,
                        feats: Dict[str, np.ndarray], queries: Sequence[int],
                        out: str) -> Dict[str, float]:
-    """Per query row: the query, its NN_K neighbours by ``feats['BEiT v2']``
-    and by ``feats['random init']``; a green frame marks a neighbour of the
-    query's class, red another class. Returns the fraction of same-class
-    neighbours per feature set."""
-    canvas = Image.new('RGB', NN_SIZE, 'white')
-    draw = ImageDraw.Draw(canvas)
+    """Per query row: the query, then its NN_K neighbours by each feature
+    set of ``feats`` in order (e.g. BEiT v2, random init, MAE); a green
+    frame marks a neighbour of the query's class, red another class.
+    Returns the fraction of same-class neighbours per feature set."""
     names = list(feats)
-    x0 = [NN_TILE + 2 * GAP, NN_TILE + 3 * GAP + NN_K * NN_TILE]
+    canvas = Image.new('RGB', nn_size(len(names)), 'white')
+    draw = ImageDraw.Draw(canvas)
+    x0 = [NN_TILE + (i + 2) * GAP + i * NN_K * NN_TILE
+          for i in range(len(names))]
     _text(draw, (4, 6), 'query', size=13)
     same = {}
     for name, x in zip(names, x0):

@@ -229,8 +229,10 @@ def learned_pictures(pipe, res: Dict) -> Dict[str, str]:
             f"({probes[next(iter(probes))]['num_test']} test images)")
     if 'probe' in probes and 'probe_random' in probes:
         feats = {}
-        for stage, name in (('probe', 'BEiT v2'),
-                            ('probe_random', 'random init')):
+        sets = [('probe', 'BEiT v2'), ('probe_random', 'random init')]
+        if 'probe_mae' in probes:  # the pixel-target baseline, when run
+            sets.append(('probe_mae', 'MAE'))
+        for stage, name in sets:
             x, labels, paths = _test_features(
                 w, stage, probes[stage]['best_layer'])
             feats[name] = x
