@@ -128,15 +128,20 @@ class BEiTv2(BaseSelfSupervisor):
                 None (all).
 
         Returns:
-            torch.Tensor: (B, N) long codes, raster order, or (B, M).
+            torch.Tensor: (B, N) long codes, raster order, or (B, M); with
+            the ``TeacherFeatures`` diagnostic, (B, N, C) or (B, M, C)
+            features.
         """
         tokenizer = self.target_generator
         # fp32 even under --amp: low-precision distances flip near-tied
         # codes, and bf16 targets need a parity test first.
         with torch.autocast(images01.device.type, enabled=False):
             if query_index is None:
-                return tokenizer.get_tokens(images01.float()).long()
-            return tokenizer.get_tokens(images01.float(), query_index).long()
+                target = tokenizer.get_tokens(images01.float())
+            else:
+                target = tokenizer.get_tokens(images01.float(), query_index)
+        # codes (long); features for the TeacherFeatures diagnostic
+        return target if target.is_floating_point() else target.long()
 
     def forward_features(
             self,
@@ -203,7 +208,7 @@ class BEiTv2(BaseSelfSupervisor):
                 target[mask]  # (T, C), (T, C), (T, )
         else:  # already the masked tokens: (B, M, ...) -> (T, ...)
             feats, feats_agg, target = feats.flatten(0, 1), \
-                feats_agg.flatten(0, 1), target.flatten()
+                feats_agg.flatten(0, 1), target.flatten(0, 1)
         return self.head.loss(feats, feats_agg, target)
 
     @staticmethod

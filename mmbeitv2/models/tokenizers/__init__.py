@@ -3,11 +3,13 @@ from .codebook_utils import codebook_stats, cosine_kmeans, l2norm
 from .norm_ema_quantizer import NormEMAVectorQuantizer
 from .teachers import (BaseTeacher, CLIPTeacher, EfficientNetLite0Teacher,
                        TimmViTTeacher)
+from .teacher_features import TeacherFeatures
 from .vqkd import VQKDTokenizer
 from mmbeitv2.checkpoint.tokenizer_loading import load_tokenizer_checkpoint
 
 __all__ = [
-    'NormEMAVectorQuantizer', 'VQKDTokenizer', 'BaseTeacher', 'CLIPTeacher',
+    'NormEMAVectorQuantizer', 'VQKDTokenizer', 'TeacherFeatures',
+    'BaseTeacher', 'CLIPTeacher',
     'TimmViTTeacher', 'EfficientNetLite0Teacher', 'codebook_stats',
     'cosine_kmeans', 'l2norm', 'load_tokenizer_checkpoint'
 ]
