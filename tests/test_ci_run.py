@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""``.ci/run`` runs exactly the README's test command (issue 2 item 7)."""
+"""``.ci/run`` runs exactly the README's test command."""
 import os
 import os.path as osp
 import re

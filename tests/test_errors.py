@@ -1,6 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Bad input ends in one line that names the thing and what to do (issue 2
-item 8)."""
+"""Bad input ends in one line that names the thing and what to do."""
 import importlib.util
 import os
 import os.path as osp

@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 import torch
+from mmengine.dist import all_gather_object, get_world_size
 
 
 def get_rng_state() -> dict:
@@ -53,3 +54,14 @@ def set_rng_state(state: dict) -> None:
     if (cuda is not None and torch.cuda.is_available()
             and len(cuda) == torch.cuda.device_count()):
         torch.cuda.set_rng_state_all([s.cpu() for s in cuda])
+
+
+def gather_rng_states() -> list:
+    """Every rank's states (:func:`get_rng_state`), in rank order. A
+    collective: every rank must call it.
+
+    Returns:
+        list[dict]: One state per rank.
+    """
+    state = get_rng_state()
+    return all_gather_object(state) if get_world_size() > 1 else [state]

@@ -16,6 +16,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmbeitv2.registry import RUNNERS
 from .atomic_local_backend import atomic_write_text
+from .rng_state import gather_rng_states
 from mmbeitv2.compat import install_runtime_patches
 from mmbeitv2.compat.cpu_distributed import (init_cpu_distributed,
                                              wrap_cpu_ddp)
@@ -61,7 +62,7 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
 class SafeCheckpointRunner(Runner):
     """mmengine ``Runner`` whose checkpoints survive a kill at any moment.
 
-    Differences from mmengine's runner (spec-independent, issue 2 item 5):
+    Differences from mmengine's runner (none is in the official code):
 
     - Checkpoints written to local paths go to a temporary file that is
       renamed over the target (:class:`AtomicLocalBackend`), and the
@@ -89,7 +90,6 @@ class SafeCheckpointRunner(Runner):
         # mmengine's save_checkpoint is @master_only, but its callers
         # (CheckpointHook, PreemptionHook) call it on every rank: gather the
         # ranks' random states here, for ExactResumeHook.
-        from .hooks.exact_resume_hook import gather_rng_states
         self.gathered_rng_states = gather_rng_states()
         if not is_main_process():
             return

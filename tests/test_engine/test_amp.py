@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""``tools/train.py --amp`` (issue 2 item 6)."""
+"""``tools/train.py --amp``."""
 from unittest import mock
 
 import pytest

@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Checkpoint writes are atomic (issue 2 item 5)."""
+"""Checkpoint writes are atomic."""
 import os
 import os.path as osp
 

@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Safe loading of mmengine checkpoints on torch >= 2.6 (issue 2 item 5)."""
+"""Safe loading of mmengine checkpoints on torch >= 2.6."""
 import argparse
 import os.path as osp
 import pathlib

@@ -20,12 +20,12 @@ SIGNAL_AT = 3  # 8 images, batch 2: iteration 3 is inside the first epoch
 pytestmark = pytest.mark.integration
 
 
-def _run(tmp: str, config: str, work_dir: str, *extra: str) -> int:
+def _run(tmp: str, config: str, work_dir: str, *extra: str) -> tuple:
+    """Exit status and log of one ``tools/train.py`` run."""
     proc = start_train(tmp, config, work_dir, *extra)
     code = wait_or_kill(proc, timeout=300)
     with open(proc.log_path) as f:
-        _run.log = f.read()
-    return code
+        return code, f.read()
 
 
 @pytest.mark.parametrize('stage', ['vqkd', 'pretrain'])
@@ -45,18 +45,20 @@ def test_preempted_then_resumed_equals_uninterrupted(tmp_path, stage):
                  signal='SIGUSR1')]
         ''')
     work_dir = osp.join(tmp, 'work')
-    assert _run(tmp, preempted, work_dir) == PREEMPTED_EXIT_CODE, \
-        _run.log[-3000:]
+    code, log = _run(tmp, preempted, work_dir)
+    assert code == PREEMPTED_EXIT_CODE, log[-3000:]
     saved = load_checkpoint(osp.join(work_dir, f'iter_{SIGNAL_AT}.pth'))
     assert saved['meta']['iter'] == SIGNAL_AT
     assert not osp.exists(osp.join(work_dir, f'iter_{SIGNAL_AT + 1}.pth'))
     # the requeued job: same command with --resume (the signal hook fires
     # only at iteration SIGNAL_AT, which the resumed run is past)
-    assert _run(tmp, preempted, work_dir, '--resume') == 0, _run.log[-3000:]
-    assert 'Auto resumed from the latest checkpoint' in _run.log
+    code, log = _run(tmp, preempted, work_dir, '--resume')
+    assert code == 0, log[-3000:]
+    assert 'Auto resumed from the latest checkpoint' in log
 
     ref_dir = osp.join(tmp, 'reference')
-    assert _run(tmp, config, ref_dir) == 0, _run.log[-3000:]
+    code, log = _run(tmp, config, ref_dir)
+    assert code == 0, log[-3000:]
     final = load_checkpoint(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
     ref = load_checkpoint(osp.join(ref_dir, f'iter_{MAX_ITERS}.pth'))
     assert final['meta']['iter'] == ref['meta']['iter'] == MAX_ITERS

@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Side-by-side training throughput: mmbeitv2 vs mmpretrain (issue 7).
+"""Side-by-side training throughput: mmbeitv2 vs mmpretrain.
 
 For each stage it builds mmbeitv2's model and mmpretrain's at the same
 math, warms both up, then alternates timed full training steps (forward,

@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Mixed-precision and fused-attention checks for a GPU (issue 17).
+"""Mixed-precision and fused-attention checks for a GPU.
 
 1. bf16 autocast vs fp32, one training forward/backward of the same model
    and batch, for BEiT v2 pretraining and VQ-KD: the loss differences, the

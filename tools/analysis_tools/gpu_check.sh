@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-command GPU check (issue 17), under 8 minutes on one GPU:
+# One-command GPU check, under 8 minutes on one GPU:
 #   1. bf16 autocast vs fp32 losses, targets and gradients of one
 #      pretraining and one VQ-KD step (ViT-B, batch 32, random weights);
 #   2. fused SDPA with the float relative-position bias vs the plain path;

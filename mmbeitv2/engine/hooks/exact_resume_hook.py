@@ -2,7 +2,7 @@
 import functools
 from typing import Optional
 
-from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 
 from mmbeitv2.registry import HOOKS
@@ -139,13 +139,6 @@ class ExactResumeHook(Hook):
                 'saved rank r modulo that count')
         set_rng_state(states[rank % len(states)])
         self._pending = None
-
-
-def gather_rng_states() -> list:
-    """Every rank's random states, in rank order. A collective: every rank
-    must call it."""
-    state = get_rng_state()
-    return all_gather_object(state) if get_world_size() > 1 else [state]
 
 
 def _train_dataloader(runner):
