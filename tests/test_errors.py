@@ -12,7 +12,8 @@ from PIL import Image
 from mmbeitv2.datasets import ImageFolder
 from mmbeitv2.datasets.transforms import (CheckedLoadImageFromFile,
                                           CorruptImageError)
-from mmbeitv2.engine import UserInputError, describe_user_error, run_cli
+from mmbeitv2.cli import describe_user_error, run_cli
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

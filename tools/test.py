@@ -37,7 +37,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='load CHECKPOINT with full unpickling (weights_only=False), '
         'which can run code stored in the file; only for files you made or '
         'fully trust (see README "Checkpoint trust").')
-    from mmbeitv2.engine.cli import add_launch_args, parse_launch_args
+    from mmbeitv2.cli import add_launch_args, parse_launch_args
     add_launch_args(parser)
     return parse_launch_args(parser, argv)
 
@@ -56,7 +56,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.load_from = args.checkpoint
 
     if args.test_set is not None:
-        from mmbeitv2.engine import apply_test_set
+        from mmbeitv2.cli import apply_test_set
         apply_test_set(cfg, args.test_set)
 
     if args.out is not None:
@@ -73,7 +73,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
 
-    from mmbeitv2.engine import set_default_dataloaders
+    from mmbeitv2.cli import set_default_dataloaders
     set_default_dataloaders(cfg)
     return cfg
 
@@ -81,7 +81,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
 
-    from mmbeitv2.engine import build_runner, prepare_run
+    from mmbeitv2.cli import prepare_run
+    from mmbeitv2.engine import build_runner
     trusted = [args.checkpoint] if args.trust_checkpoint else []
     cfg = merge_args(prepare_run(args.config, trusted), args)
     runner = build_runner(cfg)
@@ -89,5 +90,5 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    from mmbeitv2.engine import run_cli
+    from mmbeitv2.cli import run_cli
     sys.exit(run_cli(main))

@@ -67,14 +67,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='load this checkpoint with full unpickling (weights_only=False),'
         ' which can run code stored in the file; only for files you made or '
         'fully trust (see README "Checkpoint trust"). May be repeated.')
-    from mmbeitv2.engine.cli import add_launch_args, parse_launch_args
+    from mmbeitv2.cli import add_launch_args, parse_launch_args
     add_launch_args(parser)
     return parse_launch_args(parser, argv)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge CLI arguments to config (as mmpretrain's tools/train.py)."""
-    from mmbeitv2.engine import configure_amp
+    from mmbeitv2.cli import configure_amp
 
     if args.no_validate:
         cfg.val_cfg = None
@@ -109,7 +109,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
 
-    from mmbeitv2.engine import set_default_dataloaders
+    from mmbeitv2.cli import set_default_dataloaders
     set_default_dataloaders(
         cfg,
         pin_memory=not args.no_pin_memory,
@@ -120,12 +120,13 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
 
-    from mmbeitv2.engine import build_runner, prepare_run
+    from mmbeitv2.cli import prepare_run
+    from mmbeitv2.engine import build_runner
     cfg = merge_args(prepare_run(args.config, args.trust_checkpoint), args)
     runner = build_runner(cfg)
     runner.train()
 
 
 if __name__ == '__main__':
-    from mmbeitv2.engine import run_cli
+    from mmbeitv2.cli import run_cli
     sys.exit(run_cli(main))

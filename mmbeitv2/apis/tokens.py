@@ -64,7 +64,7 @@ def load_image(image, size: int) -> torch.Tensor:
     """
     from PIL import Image, UnidentifiedImageError
 
-    from mmbeitv2.engine.errors import UserInputError
+    from mmbeitv2.errors import UserInputError
     tf = tokenizer_transform(size)
     if not isinstance(image, str):
         return tf(image.convert('RGB'))

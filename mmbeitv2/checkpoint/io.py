@@ -2,16 +2,19 @@
 """Reading checkpoint files: the one place that calls ``torch.load``.
 
 Every file is read with ``weights_only=True`` and the allow-list of what
-mmengine writes (:mod:`mmbeitv2.engine.checkpoint_safety`), as a context
+mmengine writes (:mod:`mmbeitv2.checkpoint.trust`), as a context
 (``torch.serialization.safe_globals``), so nothing is installed globally.
 Full unpickling only for a file the user trusts. Every failure is one
-:class:`~mmbeitv2.engine.errors.CheckpointLoadError` line.
+:class:`~mmbeitv2.errors.CheckpointLoadError` line.
 """
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Tuple
 
 import torch
+
+from mmbeitv2.errors import CheckpointLoadError
+from .trust import describe_load_failure, is_trusted, mmengine_safe_globals
 
 # Where the official loaders and mmengine keep the tensors, in the order the
 # official ``run_class_finetuning.py`` looks (``--model_key model|module``),
@@ -46,10 +49,6 @@ def load_checkpoint_file(path: str,
         CheckpointLoadError: Missing, truncated or not a checkpoint, or it
             holds objects outside the allow-list (named, with the opt-in).
     """
-    from mmbeitv2.engine.checkpoint_safety import (describe_load_failure,
-                                                   is_trusted,
-                                                   mmengine_safe_globals)
-    from mmbeitv2.engine.errors import CheckpointLoadError
     path = osp.expanduser(path)
     lead = f'{role} ' if role else ''
     if not osp.isfile(path):
@@ -103,7 +102,6 @@ def read_state_dict(path: str,
         CheckpointLoadError: As :func:`load_checkpoint_file`, and for a
             file that holds no dict.
     """
-    from mmbeitv2.engine.errors import CheckpointLoadError
     ckpt = load_checkpoint_file(path, trusted, role, where)
     if not isinstance(ckpt, dict):
         raise CheckpointLoadError(

@@ -10,7 +10,7 @@ from typing import Dict, Optional
 
 import torch
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 
 Tensors = Dict[str, torch.Tensor]
 SHARED_TABLE = 'rel_pos_bias.relative_position_bias_table'

@@ -11,7 +11,7 @@ from typing import Dict, List, Tuple
 import torch
 from mmengine.logging import print_log
 
-from mmbeitv2.engine.errors import CheckpointLoadError
+from mmbeitv2.errors import CheckpointLoadError
 from .io import read_state_dict
 from .layouts import to_mmbeitv2
 from .official_keys import DROPPED_PREFIXES
@@ -25,7 +25,7 @@ def read_checkpoint(path: str,
     official files (tensors under ``model``, converted in memory), exported
     files (``state_dict``) and full mmengine training checkpoints, whose
     extra objects (message hub, numpy scalars) are on the allow-list of
-    :mod:`mmbeitv2.engine.checkpoint_safety`. A file holding anything else
+    :mod:`mmbeitv2.checkpoint.trust`. A file holding anything else
     is refused with one line naming the objects; pass ``trusted=True``
     (full unpickling, which can run code stored in the file: only for files
     you made).
@@ -63,7 +63,7 @@ def _check_shapes(state: dict, own: dict, path: str) -> None:
     """Raise a one-line :class:`CheckpointMismatchError` when a tensor of
     ``state`` has another shape than the model's (e.g. a codebook of
     another size)."""
-    from mmbeitv2.engine.errors import CheckpointMismatchError
+    from mmbeitv2.errors import CheckpointMismatchError
     bad = [(k, tuple(v.shape), tuple(own[k].shape))
            for k, v in state.items()
            if k in own and tuple(v.shape) != tuple(own[k].shape)]

@@ -10,7 +10,7 @@ loader calls ``torch.load`` without an allow-list, so resume,
 docs/stack_notes.md #2).
 
 Fix: route the local-path scheme of ``CheckpointLoader`` through
-:func:`mmbeitv2.engine.checkpoint_safety.load_from_local_safe`
+:func:`load_from_local_safe`
 (``weights_only=True`` + the allow-list, one-line errors, official files
 converted in memory). mmengine has no API to replace a scheme except
 ``register_scheme(..., force=True)``.
@@ -18,11 +18,39 @@ converted in memory). mmengine has no API to replace a scheme except
 Remove when: a released mmengine loads its own checkpoints under
 torch's ``weights_only=True`` (``tests/test_compat`` then fails).
 """
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from mmbeitv2.checkpoint.io import load_checkpoint_file
+from mmbeitv2.checkpoint.layouts import convert_official_checkpoint
+
 _original_local_loader: Optional[Callable] = None
+
+
+def load_from_local_safe(filename: str,
+                         map_location: Optional[Union[str, Callable]] = None
+                         ) -> dict:
+    """Replacement of mmengine's loader for local paths.
+
+    Loads with ``weights_only=True`` (the allow-list of
+    :mod:`mmbeitv2.checkpoint.trust`) unless the file is trusted, and turns
+    every failure into a one-line :class:`CheckpointLoadError`.
+
+    Args:
+        filename (str): Local path of the checkpoint.
+        map_location (str | Callable, optional): As :func:`torch.load`.
+            Defaults to None.
+
+    Returns:
+        dict: The loaded checkpoint.
+    """
+    ckpt = load_checkpoint_file(
+        filename,
+        where='--resume / load_from / tools/test.py',
+        map_location=map_location)
+    # Official unilm files load as downloaded (converted in memory).
+    return convert_official_checkpoint(ckpt, filename)
 
 
 def install_checkpoint_safety() -> None:
@@ -34,7 +62,6 @@ def install_checkpoint_safety() -> None:
     (``torch.serialization.safe_globals``), so no load depends on what ran
     before it.
     """
-    from mmbeitv2.engine.checkpoint_safety import load_from_local_safe
     global _original_local_loader
     current = CheckpointLoader._get_checkpoint_loader('/local/path')
     if current is load_from_local_safe:

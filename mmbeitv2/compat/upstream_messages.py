@@ -15,7 +15,7 @@ checkpoint without ``PREFIX`` keys), torch 2.x (``Optimizer.load_state_dict``
 raises ``ValueError('loaded state dict has a different number of parameter
 groups')``, e.g. ``--resume`` with a checkpoint of another model). None of
 them raises a typed exception for these user errors, so the tools match
-their messages to print one actionable line (``mmbeitv2.engine.cli``).
+their messages to print one actionable line (``mmbeitv2.cli``).
 
 Remove when: upstream raises typed errors; until then, ``tests/test_compat``
 produces each message with the pinned versions and checks the pattern

@@ -4,7 +4,7 @@ from typing import List
 
 from mmpretrain.datasets import CustomDataset
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import DATASETS
 
 

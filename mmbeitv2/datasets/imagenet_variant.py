@@ -4,7 +4,7 @@ from typing import Dict, List, Optional
 from mmengine.logging import MMLogger
 from mmpretrain.datasets.custom import find_folders, get_samples
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import DATASETS
 from .image_folder import ImageFolder
 from .imagenet_variants import IMAGENET_WNIDS, VARIANTS, WNID_TO_INDEX

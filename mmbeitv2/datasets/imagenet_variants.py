@@ -17,7 +17,7 @@ there); ``tests/test_datasets/test_imagenet_variants.py`` checks them.
 """
 from typing import Dict, List, Sequence, Tuple
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from .imagenet_wnids import IMAGENET_A_WNIDS, IMAGENET_R_WNIDS, IMAGENET_WNIDS
 
 __all__ = [

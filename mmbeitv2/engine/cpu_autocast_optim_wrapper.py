@@ -31,7 +31,7 @@ class CPUAutocastOptimWrapper(OptimWrapper):
     def __init__(self, dtype: str = 'bfloat16', **kwargs) -> None:
         super().__init__(**kwargs)
         if dtype not in ('bfloat16', 'bf16'):
-            from .errors import ConfigValueError
+            from mmbeitv2.errors import ConfigValueError
             raise ConfigValueError(
                 f'CPUAutocastOptimWrapper: dtype={dtype!r} is not '
                 "supported; use 'bfloat16'")

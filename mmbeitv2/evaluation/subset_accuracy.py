@@ -5,7 +5,7 @@ import torch
 from mmpretrain.evaluation import Accuracy
 
 from mmbeitv2.datasets.imagenet_variants import get_subset_indices
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import METRICS
 
 

@@ -7,7 +7,7 @@ import torch
 from mmbeitv2.checkpoint.mmbeitv2_layout import (infer_settings,
                                                  read_checkpoint,
                                                  split_checkpoint)
-from mmbeitv2.engine.errors import CheckpointLoadError, UserInputError
+from mmbeitv2.errors import CheckpointLoadError, UserInputError
 from ._models import FINETUNE, PRETRAIN, TINY, backbone, classifier
 
 

@@ -136,7 +136,7 @@ def test_wrong_model_name_is_one_line(tmp_path, capsys):
     vit = backbone(**PRETRAIN)
     src = save_pretrain(str(tmp_path / 'pre.pth'), vit)
     exporter = tool('mmbeitv2_to_timm')
-    from mmbeitv2.engine import run_cli
+    from mmbeitv2.cli import run_cli
     code = run_cli(lambda: exporter.main(
         [src, str(tmp_path / 'x.pth'), '--model',
          'beitv2_base_patch16_224']))

@@ -139,7 +139,7 @@ def test_rel_pos_resize_mmpretrain_needs_scipy_interp2d():
 
 def test_amp_mmengine_amp_wrapper_needs_an_accelerator():
     """``--amp`` on CPU cannot use mmengine's ``AmpOptimWrapper``
-    (mmbeitv2.engine.amp keeps fp32 there)."""
+    (mmbeitv2.cli.amp keeps fp32 there)."""
     from mmengine.optim import AmpOptimWrapper
     if torch.cuda.is_available():
         pytest.skip('only meaningful without CUDA')
@@ -151,7 +151,7 @@ def test_amp_mmengine_amp_wrapper_needs_an_accelerator():
 def test_upstream_messages_of_a_checkpoint_of_another_model(tmp_path):
     """The untyped errors of ``--resume`` / ``init_cfg`` with a checkpoint
     of another model, and the frame locals the tools read the file name
-    and its content from (mmbeitv2.engine.cli)."""
+    and its content from (mmbeitv2.cli)."""
     from mmengine.runner import Runner
     from mmengine.runner.checkpoint import _load_checkpoint_with_prefix
 

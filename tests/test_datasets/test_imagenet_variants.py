@@ -14,7 +14,7 @@ from mmbeitv2.datasets.imagenet_variants import (IMAGENET_A_INDICES,
                                                  get_subset_indices)
 from mmbeitv2.datasets.imagenet_wnids import (IMAGENET_A_WNIDS,
                                               IMAGENET_R_WNIDS)
-from mmbeitv2.engine import UserInputError
+from mmbeitv2.errors import UserInputError
 
 
 def test_imagenet_wnids_are_the_sorted_1000_classes():

@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 from PIL import Image
 
 from mmbeitv2.datasets import UnlabeledImageFolder
-from mmbeitv2.engine import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import DATASETS
 from mmbeitv2.utils import register_all_modules
 

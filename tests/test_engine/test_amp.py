@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from mmengine.config import Config
 
-from mmbeitv2.engine import configure_amp
+from mmbeitv2.cli import configure_amp
 
 
 def _cfg(**optim_wrapper) -> Config:

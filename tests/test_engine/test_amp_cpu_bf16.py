@@ -17,7 +17,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from tiny_models import beitv2_cfg, masked_batch
 
-from mmbeitv2.engine import CPUAutocastOptimWrapper, configure_amp
+from mmbeitv2.cli import configure_amp
+from mmbeitv2.engine import CPUAutocastOptimWrapper
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 

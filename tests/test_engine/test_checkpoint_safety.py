@@ -10,10 +10,9 @@ import torch
 from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
 from toy_runner import ToyModel, toy_runner
 
-from mmbeitv2.engine import (CheckpointLoadError, mmengine_safe_globals,
-                             trust_checkpoint)
-from mmbeitv2.engine.checkpoint_safety import (TRUST_ENV,
-                                               _history_buffer_getattr)
+from mmbeitv2.checkpoint.trust import (TRUST_ENV, _history_buffer_getattr,
+                                       mmengine_safe_globals, trust_checkpoint)
+from mmbeitv2.errors import CheckpointLoadError
 
 
 def _name(obj) -> str:

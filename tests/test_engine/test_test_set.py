@@ -2,7 +2,8 @@
 import pytest
 from mmengine.config import Config
 
-from mmbeitv2.engine import UserInputError, apply_test_set
+from mmbeitv2.cli import apply_test_set
+from mmbeitv2.errors import UserInputError
 
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 

@@ -4,7 +4,7 @@ import torch
 from mmpretrain.evaluation import Accuracy
 
 from mmbeitv2.datasets.imagenet_variants import IMAGENET_A_INDICES
-from mmbeitv2.engine import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.evaluation import SubsetAccuracy
 
 A = IMAGENET_A_INDICES

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 from tiny_run_utils import REPO, write_config
 
-from mmbeitv2.engine import run_cli
+from mmbeitv2.cli import run_cli
 
 PRETRAIN_TINY = osp.join(REPO, 'configs', 'beitv2',
                          'beitv2_vit-4x128-p4_1xb32-coslr-400iter_cifar10.py')

@@ -10,7 +10,7 @@ from PIL import Image
 
 from subprocess_utils import run
 from tool_loader import load_tool
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.utils import register_all_modules
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')

@@ -70,7 +70,7 @@ def test_folder_to_npy(folder, tmp_path, kind):
 
 
 def test_empty_folder_is_one_line(tmp_path, capsys):
-    from mmbeitv2.engine import run_cli
+    from mmbeitv2.cli import run_cli
     (tmp_path / 'empty').mkdir()
     tool = _tool()
     code = run_cli(lambda: tool.main(['c.py', 'x.pth', str(

@@ -23,7 +23,8 @@ from tool_loader import load_tool
 from mmbeitv2.datasets.imagenet_variants import (IMAGENET_A_INDICES,
                                                  IMAGENET_R_INDICES,
                                                  IMAGENET_WNIDS)
-from mmbeitv2.engine import apply_test_set, build_runner
+from mmbeitv2.cli import apply_test_set
+from mmbeitv2.engine import build_runner
 from mmbeitv2.registry import MODELS
 from mmbeitv2.utils import register_all_modules
 

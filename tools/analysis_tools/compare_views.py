@@ -83,7 +83,7 @@ def summary(values: List[float]) -> Dict[str, float]:
 
 
 def list_images(folder: str) -> List[str]:
-    from mmbeitv2.engine.errors import UserInputError
+    from mmbeitv2.errors import UserInputError
     paths = sorted(
         p for ext in ('jpg', 'jpeg', 'JPEG', 'png')
         for p in glob.glob(osp.join(folder, f'*.{ext}')))
@@ -531,5 +531,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    from mmbeitv2.engine.cli import run_cli
+    from mmbeitv2.cli import run_cli
     sys.exit(run_cli(main))

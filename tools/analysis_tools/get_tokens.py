@@ -56,5 +56,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    from mmbeitv2.engine import run_cli
+    from mmbeitv2.cli import run_cli
     sys.exit(run_cli(main))

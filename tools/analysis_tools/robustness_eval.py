@@ -70,7 +70,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='load CHECKPOINT with full unpickling (README "Checkpoint '
         'trust")')
-    from mmbeitv2.engine.cli import add_launch_args, parse_launch_args
+    from mmbeitv2.cli import add_launch_args, parse_launch_args
     add_launch_args(parser)
     return parse_launch_args(parser, argv)
 
@@ -91,8 +91,9 @@ def locate(root: str, folder: str, fragment) -> dict:
 def evaluate(args: argparse.Namespace, name: str, fragment,
              fields: dict) -> dict:
     """Run the test loop of CONFIG on one test set; top-1/top-5 and size."""
-    from mmbeitv2.engine import (apply_test_set, build_runner, load_config,
-                                 set_default_dataloaders)
+    from mmbeitv2.cli import (apply_test_set, load_config,
+                              set_default_dataloaders)
+    from mmbeitv2.engine import build_runner
     cfg = load_config(args.config)
     cfg.launcher = args.launcher
     cfg.work_dir = osp.join(args.work_dir, name)
@@ -145,8 +146,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     from mmengine.dist import is_main_process
 
     from mmbeitv2.compat import install_runtime_patches
-    from mmbeitv2.engine import (CheckpointLoadError, UserInputError,
-                                 load_config, trust_checkpoint)
+    from mmbeitv2.checkpoint.trust import trust_checkpoint
+    from mmbeitv2.cli import load_config
+    from mmbeitv2.errors import CheckpointLoadError, UserInputError
     from mmbeitv2.utils import register_all_modules
 
     install_runtime_patches()
@@ -190,5 +192,5 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    from mmbeitv2.engine import run_cli
+    from mmbeitv2.cli import run_cli
     sys.exit(run_cli(main))

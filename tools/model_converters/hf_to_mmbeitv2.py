@@ -27,8 +27,8 @@ from mmbeitv2.checkpoint.hf_keys import hf_to_mmbeitv2  # noqa: E402
 from mmbeitv2.checkpoint.io import read_state_dict  # noqa: E402
 from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
     infer_settings, split_checkpoint)
-from mmbeitv2.engine import run_cli  # noqa: E402
-from mmbeitv2.engine.errors import UserInputError  # noqa: E402
+from mmbeitv2.cli import run_cli  # noqa: E402
+from mmbeitv2.errors import UserInputError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

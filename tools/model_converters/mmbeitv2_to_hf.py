@@ -28,8 +28,8 @@ from mmbeitv2.checkpoint.hf_keys import (hf_config_kwargs,  # noqa: E402
                                          mmbeitv2_to_hf)
 from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
     fill_fresh, infer_settings, read_checkpoint, split_checkpoint)
-from mmbeitv2.engine import run_cli  # noqa: E402
-from mmbeitv2.engine.errors import UserInputError  # noqa: E402
+from mmbeitv2.cli import run_cli  # noqa: E402
+from mmbeitv2.errors import UserInputError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -29,7 +29,7 @@ from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
     infer_settings, read_checkpoint, split_checkpoint)
 from mmbeitv2.checkpoint.mmpretrain_keys import (  # noqa: E402
     mmbeitv2_to_mmpretrain, mmpretrain_config_text, mmpretrain_model_cfg)
-from mmbeitv2.engine import run_cli  # noqa: E402
+from mmbeitv2.cli import run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -25,8 +25,8 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
     fill_fresh, infer_settings, read_checkpoint, split_checkpoint)
 from mmbeitv2.checkpoint.timm_keys import mmbeitv2_to_timm  # noqa: E402
-from mmbeitv2.engine import run_cli  # noqa: E402
-from mmbeitv2.engine.errors import UserInputError  # noqa: E402
+from mmbeitv2.cli import run_cli  # noqa: E402
+from mmbeitv2.errors import UserInputError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

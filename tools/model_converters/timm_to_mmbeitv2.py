@@ -21,8 +21,8 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmbeitv2.checkpoint.io import read_state_dict  # noqa: E402
 from mmbeitv2.checkpoint.timm_keys import timm_to_mmbeitv2  # noqa: E402
-from mmbeitv2.engine import run_cli  # noqa: E402
-from mmbeitv2.engine.errors import UserInputError  # noqa: E402
+from mmbeitv2.cli import run_cli  # noqa: E402
+from mmbeitv2.errors import UserInputError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -9,7 +9,7 @@ from mmengine import fileio
 from mmengine.logging import print_log
 from PIL import Image
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import TRANSFORMS
 
 _JPEG_SOI = b'\xff\xd8'

@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 from PIL import Image
 from torchvision import transforms
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import TRANSFORMS
 
 _Range = Union[float, Sequence[float]]

@@ -8,7 +8,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from PIL import Image
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import TRANSFORMS
 
 # The names of the official ``_pil_interp`` (beit2/transforms.py) plus

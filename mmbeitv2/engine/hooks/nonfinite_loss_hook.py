@@ -10,7 +10,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmbeitv2.registry import HOOKS
-from ..errors import NonFiniteLossError
+from mmbeitv2.errors import NonFiniteLossError
 
 # Runtime info key of the rollback count: the message hub is saved in every
 # checkpoint, so a resumed run keeps counting.

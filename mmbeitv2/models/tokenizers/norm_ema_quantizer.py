@@ -45,7 +45,7 @@ def _check_quantizer_args(num_embed: int, embed_dims: int, beta: float,
                           dead_code_threshold: int) -> None:
     """Raise a one-line :class:`ConfigValueError` for a value that cannot
     build a codebook (e.g. ``quantizer.num_embed=-5``)."""
-    from mmbeitv2.engine.errors import ConfigValueError
+    from mmbeitv2.errors import ConfigValueError
     checks = [
         ('num_embed', num_embed, 'an integer >= 1 (the codebook size K, '
          '8192 in the paper)', isinstance(num_embed, int) and num_embed >= 1),

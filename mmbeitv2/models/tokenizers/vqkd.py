@@ -9,7 +9,7 @@ from torch import nn
 
 from mmbeitv2.checkpoint import loads_pretrained
 from mmbeitv2.checkpoint.tokenizer_loading import load_tokenizer_checkpoint
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import MODELS
 from .codebook_utils import codebook_stats
 from .teachers.base_teacher import map_to_tokens

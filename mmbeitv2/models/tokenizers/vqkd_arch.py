@@ -6,7 +6,7 @@ from typing import Tuple
 from mmengine.config import Config
 from torch import nn
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 
 
 def arch_from_config(path: str,

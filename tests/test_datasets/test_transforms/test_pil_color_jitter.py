@@ -8,7 +8,7 @@ from PIL import Image
 from torchvision import transforms
 
 from mmbeitv2.datasets.transforms import PILColorJitter
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 
 OPS = (TF.adjust_brightness, TF.adjust_contrast, TF.adjust_saturation,
        TF.adjust_hue)

@@ -9,7 +9,7 @@ from PIL import Image
 from torchvision.transforms import InterpolationMode
 
 from mmbeitv2.datasets.transforms import PILRandomResizedCropWithTwoPic
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 
 MODES = {
     'bicubic': InterpolationMode.BICUBIC,

@@ -9,7 +9,8 @@ import torch
 from mmengine.logging import MessageHub
 
 from mmbeitv2.checkpoint import load_checkpoint_file
-from mmbeitv2.engine import NonFiniteLossError, describe_user_error
+from mmbeitv2.cli import describe_user_error
+from mmbeitv2.errors import NonFiniteLossError
 from mmbeitv2.engine.hooks import NonFiniteLossHook
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -162,8 +162,8 @@ def test_steps_unused_is_saved_and_optional_when_loading():
                                        ('embed_dims', 0), ('decay', 1.5),
                                        ('dead_code_threshold', -1)])
 def test_nonsense_values_are_one_line_errors(key, value):
-    from mmbeitv2.engine import describe_user_error
-    from mmbeitv2.engine.errors import ConfigValueError
+    from mmbeitv2.cli import describe_user_error
+    from mmbeitv2.errors import ConfigValueError
     with pytest.raises(ConfigValueError) as err:
         NormEMAVectorQuantizer(**{key: value})
     line = describe_user_error(err.value)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.utils import register_all_modules
 
 open_clip = pytest.importorskip('open_clip')

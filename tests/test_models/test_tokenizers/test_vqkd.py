@@ -7,7 +7,7 @@ from mmengine.optim import OptimWrapper
 
 from tiny_models import vit_arch, vqkd_cfg
 from mmbeitv2.models.utils import with_cls_index
-from mmbeitv2.engine.errors import CheckpointLoadError
+from mmbeitv2.errors import CheckpointLoadError
 from mmbeitv2.utils import register_all_modules
 
 TINY = vit_arch(64, 2, feedforward_channels=128)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmpretrain.structures import DataSample
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.utils import register_all_modules
 from tiny_models import vit_arch, vqkd_cfg
 

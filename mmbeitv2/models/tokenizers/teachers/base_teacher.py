@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 
 GRID_ALIGN_MODES = ('interpolate', 'resize_input')
 

@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 import torch
 from torch import nn
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import MODELS
 from .base_teacher import BaseTeacher, tokens_to_map, weights_error
 

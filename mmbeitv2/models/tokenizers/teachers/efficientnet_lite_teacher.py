@@ -22,9 +22,9 @@ class EfficientNetLite0Teacher(BaseTeacher):
     ``efficientnet-lite-pytorch==0.1.0``; nothing is downloaded. The target
     is the output of ``_blocks[block_index]`` (Lite0 default 10: 112
     channels at stride 16, a 14x14 map at 224 px, 8x8 at 128 px; Lite2
-    default 14: 120 channels at stride 16). Preprocessing of the TF-Lite models: RGB,
-    ``(pixel - 127) / 128`` on 0-255 values, i.e. mean 127/255 and std
-    128/255 on [0, 1] values.
+    default 14: 120 channels at stride 16). Preprocessing of the TF-Lite
+    models: RGB, ``(pixel - 127) / 128`` on 0-255 values, i.e. mean 127/255
+    and std 128/255 on [0, 1] values.
 
     Args:
         input_size (int): Teacher resolution (trained at 224; >= 128 keeps
@@ -49,8 +49,9 @@ class EfficientNetLite0Teacher(BaseTeacher):
                  fuse: bool = True,
                  variant: str = 'lite0') -> None:
         if variant not in _STRIDE16_LAST_BLOCK:
-            raise ValueError(f'EfficientNetLite0Teacher: variant {variant!r} '
-                             f'is not one of {sorted(_STRIDE16_LAST_BLOCK)}')
+            raise ValueError(
+                f'EfficientNetLite0Teacher: variant {variant!r} is not one '
+                f'of {sorted(_STRIDE16_LAST_BLOCK)}')
         if block_index is None:
             block_index = _STRIDE16_LAST_BLOCK[variant]
         try:

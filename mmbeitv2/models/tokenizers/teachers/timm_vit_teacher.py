@@ -5,7 +5,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch
 
-from mmbeitv2.engine.errors import UserInputError
+from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import MODELS
 from .base_teacher import BaseTeacher, tokens_to_map, weights_error
 

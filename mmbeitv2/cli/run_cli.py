@@ -11,7 +11,7 @@ from mmbeitv2.compat.upstream_messages import (BAD_IMAGE, CLASS_COUNT,
                                                EMPTY_BUFFER, EMPTY_SCHEDULE,
                                                NO_IMAGES, NO_PREFIX,
                                                PARAM_GROUPS, UNKNOWN_TYPE)
-from .errors import NonFiniteLossError, UserInputError
+from mmbeitv2.errors import NonFiniteLossError, UserInputError
 
 
 def add_launch_args(parser) -> None:
@@ -120,7 +120,7 @@ def prepare_run(config: str, trusted: Sequence[str] = ()) -> Config:
     """
     from mmbeitv2.compat import install_runtime_patches
     from mmbeitv2.utils import register_all_modules
-    from .checkpoint_safety import trust_checkpoint
+    from mmbeitv2.checkpoint.trust import trust_checkpoint
     install_runtime_patches()
     for path in trusted:
         trust_checkpoint(path)

@@ -7,7 +7,7 @@ class UserInputError(Exception):
 
     The message is one line that names the offending thing and says what to
     do. ``tools/train.py`` and ``tools/test.py`` print it without a traceback
-    (see :func:`mmbeitv2.engine.run_cli`).
+    (see :func:`mmbeitv2.cli.run_cli`).
     """
 
 

@@ -6,7 +6,7 @@ from typing import Optional, Union
 
 from mmengine.config import Config
 
-from .errors import UserInputError
+from mmbeitv2.errors import UserInputError
 
 
 def _plain(value):

@@ -26,7 +26,7 @@ trusts the file can opt in for that file only (``--trust-checkpoint PATH`` or
 import os
 import os.path as osp
 import pickle
-from typing import Callable, List, Optional, Set, Tuple, Union
+from typing import Callable, List, Set, Tuple, Union
 
 import numpy as np
 import torch
@@ -144,30 +144,3 @@ def describe_load_failure(filename: str, exc: Exception) -> str:
             f'corrupt or another format: {type(exc).__name__}: '
             f'{first[:160]}); pass a .pth file written by torch.save / '
             'mmengine, or re-download it')
-
-
-def load_from_local_safe(filename: str,
-                         map_location: Optional[Union[str, Callable]] = None
-                         ) -> dict:
-    """Replacement of mmengine's loader for local paths.
-
-    Loads with ``weights_only=True`` (the allow-list above) unless the file is
-    trusted, and turns every failure into a one-line
-    :class:`CheckpointLoadError`.
-
-    Args:
-        filename (str): Local path of the checkpoint.
-        map_location (str | Callable, optional): As :func:`torch.load`.
-            Defaults to None.
-
-    Returns:
-        dict: The loaded checkpoint.
-    """
-    from mmbeitv2.checkpoint.io import load_checkpoint_file
-    ckpt = load_checkpoint_file(
-        filename,
-        where='--resume / load_from / tools/test.py',
-        map_location=map_location)
-    # Official unilm files load as downloaded (converted in memory).
-    from mmbeitv2.checkpoint.layouts import convert_official_checkpoint
-    return convert_official_checkpoint(ckpt, filename)
