@@ -32,15 +32,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic-mixed-precision training (bf16 where the GPU '
-        'supports it, else fp16 with dynamic loss scale; CUDA only, on CPU '
-        'training stays fp32 and one line says so)')
+        help='enable automatic-mixed-precision training: on CUDA bf16 where '
+        'the GPU supports it, else fp16 with dynamic loss scale; without '
+        'CUDA bf16 autocast on CPUs with AMX-BF16 / AVX512-BF16, fp32 on '
+        'others (one log line says which)')
     parser.add_argument(
         '--amp-cpu-bf16',
         action='store_true',
         help='with --amp on a machine without CUDA: bf16 autocast on CPU '
-        '(CPUAutocastOptimWrapper) instead of fp32, to exercise the mixed-'
-        'precision paths; not faster on CPUs without bf16 instructions')
+        'even where the CPU has no bf16 instructions (emulated, no faster; '
+        'to exercise the mixed-precision paths)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -91,7 +92,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp is True:
-        configure_amp(cfg, cpu_bf16=args.amp_cpu_bf16)
+        configure_amp(cfg, cpu_bf16=True if args.amp_cpu_bf16 else None)
 
     # resume training
     if args.resume == 'auto':
