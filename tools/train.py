@@ -43,6 +43,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'even where the CPU has no bf16 instructions (emulated, no faster; '
         'to exercise the mixed-precision paths)')
     parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the model\'s forward (the config\'s `compile`; '
+        'compile.target=train_step compiles mmengine\'s whole train_step); '
+        'where the backend cannot run, one line says so and training stays '
+        'eager')
+    parser.add_argument(
         '--no-validate',
         action='store_true',
         help='whether not to evaluate the checkpoint during training')
@@ -91,6 +98,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
+    if args.compile and not cfg.get('compile'):
+        cfg.compile = True
     if args.amp is True:
         configure_amp(cfg, cpu_bf16=True if args.amp_cpu_bf16 else None)
 

@@ -16,6 +16,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmbeitv2.registry import RUNNERS
 from .atomic_local_backend import atomic_write_text
+from .compiled_step import compile_step
 from .rng_state import gather_rng_states
 from mmbeitv2.compat import install_runtime_patches
 from mmbeitv2.compat.cpu_distributed import (init_cpu_distributed,
@@ -70,6 +71,9 @@ class SafeCheckpointRunner(Runner):
       checkpoint file is complete.
     - ``--resume auto`` uses :func:`find_resumable_checkpoint`, so a damaged
       pointer falls back to the newest complete checkpoint.
+    - ``compile`` (``tools/train.py --compile``) compiles the model's
+      forward unless ``compile.target='train_step'``, with a one-line
+      eager fallback (:mod:`.compiled_step`).
     - Checkpoints are loaded with ``weights_only=True`` and an allow-list
       (:func:`mmbeitv2.compat.install_runtime_patches`).
     """
@@ -113,6 +117,12 @@ class SafeCheckpointRunner(Runner):
                 and self.message_hub.get_info('last_ckpt') == filepath):
             atomic_write_text(filepath,
                               osp.join(self.work_dir, 'last_checkpoint'))
+
+    def _maybe_compile(self, target: str) -> None:
+        """mmengine compiles ``train_step`` when ``cfg.compile`` is set;
+        :func:`compile_step` compiles the forward by default, checks the
+        backend first and falls back to eager in one line."""
+        compile_step(self.model, self.cfg.get('compile', None))
 
     def wrap_model(self, model_wrapper_cfg: Optional[dict],
                    model: nn.Module) -> nn.Module:

@@ -10,58 +10,13 @@ NNNN.jpg``: the files are copied byte for byte, as for the shipped archive)
 or the official python archive (``cifar-10-python.tar.gz`` or its unpacked
 ``cifar-10-batches-py/``: images are encoded as JPEG, quality 90). The tar
 is written with sorted names, zero owners and a fixed mtime, so the same
-input gives the same bytes. See ``mmbeitv2/datasets/embedded/README.md``.
+input gives the same bytes. See ``mmbeitv2/datasets/embedded/README.md``;
+the archive is written by ``mmbeitv2.demo.make_cifar10_subset``.
 """
 import argparse
-import gzip
-import io
-import os
 import os.path as osp
-import sys
-import tarfile
-from typing import Iterator, List, Tuple
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmbeitv2.datasets.cifar10_folder import cifar10_split  # noqa: E402
-from mmbeitv2.datasets.embedded_data import CIFAR10_CLASSES  # noqa: E402
-
-MTIME = 1577836800  # 2020-01-01
-
-
-def _from_folder(src: str, split: str,
-                 n: int) -> Iterator[Tuple[str, bytes]]:
-    for cls in CIFAR10_CLASSES:
-        files = sorted(os.listdir(osp.join(src, split, cls)))[:n]
-        if len(files) < n:
-            raise SystemExit(f'{src}/{split}/{cls} has {len(files)} images, '
-                             f'fewer than {n}')
-        for name in files:
-            with open(osp.join(src, split, cls, name), 'rb') as f:
-                yield f'{split}/{cls}/{name}', f.read()
-
-
-def _from_python(src: str, split: str,
-                 n: int) -> Iterator[Tuple[str, bytes]]:
-    """The first ``n`` images per class of the python archive, read through
-    mmpretrain's ``CIFAR10`` (``cifar10_split``), as JPEG (quality 90)."""
-    from PIL import Image
-    root = src if osp.isdir(src) else osp.dirname(osp.abspath(src))
-    # download=True: an archive already there (md5-checked) is unpacked,
-    # not fetched again
-    dataset = cifar10_split(root, split, download=True)
-    per_class: List[List[bytes]] = [[] for _ in CIFAR10_CLASSES]
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        images = per_class[int(info['gt_label'])]
-        if len(images) < n:
-            buf = io.BytesIO()
-            Image.fromarray(info['img']).save(buf, format='JPEG', quality=90)
-            images.append(buf.getvalue())
-    for cls, images in zip(CIFAR10_CLASSES, per_class):
-        for i, data in enumerate(images):
-            yield f'{split}/{cls}/{i:04d}.jpg', data
+from mmbeitv2.demo.cifar10_subset import make_cifar10_subset
 
 
 def main() -> None:
@@ -73,30 +28,8 @@ def main() -> None:
     parser.add_argument('--test', type=int, default=100,
                         help='test images per class')
     args = parser.parse_args()
-    read = _from_folder if osp.isdir(osp.join(args.src, 'train')) \
-        else _from_python
-    files = sorted([
-        *read(args.src, 'train', args.train),
-        *read(args.src, 'test', args.test)
-    ])
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode='w', format=tarfile.GNU_FORMAT) as tar:
-        dirs = sorted({osp.dirname(p) for p, _ in files} |
-                      {osp.dirname(osp.dirname(p)) for p, _ in files} |
-                      {''})
-        for d in dirs:
-            info = tarfile.TarInfo(osp.join('cifar10_subset', d).rstrip('/'))
-            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, MTIME
-            tar.addfile(info)
-        for path, data in files:
-            info = tarfile.TarInfo(osp.join('cifar10_subset', path))
-            info.size, info.mode, info.mtime = len(data), 0o644, MTIME
-            tar.addfile(info, io.BytesIO(data))
-    with open(args.out, 'wb') as f:
-        with gzip.GzipFile(fileobj=f, mode='wb', compresslevel=9,
-                           mtime=0, filename='') as gz:
-            gz.write(raw.getvalue())
-    print(f'{args.out}: {len(files)} images '
+    num = make_cifar10_subset(args.src, args.out, args.train, args.test)
+    print(f'{args.out}: {num} images '
           f'({args.train} train / {args.test} test per class), '
           f'{osp.getsize(args.out) / 1e6:.2f} MB')
 

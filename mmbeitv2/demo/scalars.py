@@ -1,0 +1,251 @@
+# Copyright (c) mmbeitv2 contributors. All rights reserved.
+"""Plot loss curves and codebook usage from mmengine's ``scalars.json``.
+
+mmengine's ``LocalVisBackend`` writes ``<work_dir>/<timestamp>/vis_data/
+scalars.json``: one JSON object per line, train lines keyed by ``step`` =
+iteration, val lines by ``step`` = epoch (or iteration for iter-based loops).
+
+Examples::
+
+    # loss curves of one or more runs (a work dir or a scalars.json each)
+    python tools/analysis_tools/plot_logs.py curves \\
+        work_dirs/demo/vqkd work_dirs/demo/pretrain \\
+        --keys loss_rec loss_mim acc_mim --out curves.png
+
+    # codebook usage: a histogram of code counts (.npy / .json list) and,
+    # if the run logged it, the usage curve
+    python tools/analysis_tools/plot_logs.py codebook \\
+        --counts work_dirs/demo/codebook_counts.npy \\
+        --scalars work_dirs/demo/vqkd --out codebook_usage.png
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+
+def find_scalars(path: str) -> Optional[str]:
+    """``path`` itself if it is a file, else the newest
+    ``<path>/*/vis_data/scalars.json`` (None if there is none)."""
+    if osp.isfile(path):
+        return path
+    files = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
+    # Timestamps sort lexically; a resumed run writes a newer folder, so
+    # read every folder in order and let the newest win on overlaps.
+    return files[-1] if files else None
+
+
+def load_scalars(path: str) -> List[Dict]:
+    """All records of a run, oldest folder first (resumed runs included).
+
+    Args:
+        path (str): A ``scalars.json`` or a work dir.
+
+    Returns:
+        list[dict]: One dict per logged line, with ``_mode`` set to
+        ``'val'`` for lines that carry no ``lr`` (mmengine logs ``lr`` on
+        every train line, never on val lines).
+    """
+    if osp.isfile(path):
+        files = [path]
+    else:
+        files = sorted(
+            glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
+    records = []
+    for file in files:
+        with open(file) as f:
+            for line in f:
+                line = line.strip()
+                if not line:
+                    continue
+                rec = json.loads(line)
+                rec['_mode'] = 'train' if 'lr' in rec else 'val'
+                records.append(rec)
+    return records
+
+
+def series(records: Sequence[Dict], key: str,
+           mode: Optional[str] = None) -> tuple:
+    """(steps, values) of ``key``; later records override earlier ones at
+    the same step (a resumed run re-logs some steps)."""
+    points = {}
+    for rec in records:
+        if key in rec and (mode is None or rec['_mode'] == mode):
+            points[rec.get('step', len(points))] = float(rec[key])
+    steps = sorted(points)
+    return np.array(steps), np.array([points[s] for s in steps])
+
+
+def last_value(records: Sequence[Dict], key: str,
+               mode: Optional[str] = None,
+               window: int = 1) -> Optional[float]:
+    """Mean of the last ``window`` logged values of ``key`` (None if never
+    logged)."""
+    _, values = series(records, key, mode)
+    if len(values) == 0:
+        return None
+    return float(values[-window:].mean())
+
+
+def plot_curves(runs: Dict[str, str], keys: Sequence[str], out: str,
+                title: str = '') -> List[str]:
+    """One subplot per key that at least one run logged.
+
+    Args:
+        runs (dict[str, str]): Label -> work dir or scalars.json.
+        keys (Sequence[str]): Scalar names (e.g. ``loss_rec``).
+        out (str): Output PNG.
+        title (str): Figure title. Defaults to ''.
+
+    Returns:
+        list[str]: The keys that were plotted.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    data = {label: load_scalars(p) for label, p in runs.items()}
+    present = [k for k in keys
+               if any(len(series(r, k)[0]) for r in data.values())]
+    if not present:
+        return []
+    ncol = min(3, len(present))
+    nrow = (len(present) + ncol - 1) // ncol
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    for ax, key in zip(axes.flat, present):
+        for label, recs in data.items():
+            for mode, style in (('train', '-'), ('val', 'o--')):
+                x, y = series(recs, key, mode)
+                if len(x):
+                    ax.plot(x, y, style, ms=3, label=f'{label} ({mode})')
+        ax.set_title(key)
+        ax.set_xlabel('step (train: iter, val: epoch)')
+        ax.grid(alpha=.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(present):]:
+        ax.axis('off')
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return present
+
+
+def load_counts(path: str) -> np.ndarray:
+    """Code counts (K,) from ``.npy`` or a JSON list."""
+    if path.endswith('.npy'):
+        return np.load(path)
+    with open(path) as f:
+        return np.asarray(json.load(f))
+
+
+def plot_codebook(counts: np.ndarray, out: str,
+                  scalars: Optional[str] = None,
+                  usage_keys: Sequence[str] = ('codebook_usage',
+                                               'perplexity'),
+                  title: str = '') -> Dict[str, float]:
+    """Histogram of code use (codes sorted by count) plus the logged usage
+    curve when ``scalars`` has one.
+
+    Args:
+        counts (np.ndarray): (K,) number of times each code was assigned.
+        out (str): Output PNG.
+        scalars (str, optional): Work dir or scalars.json of the tokenizer
+            run. Defaults to None.
+        usage_keys (Sequence[str]): Logged keys to plot next to the
+            histogram. Defaults to ``('codebook_usage', 'perplexity')``.
+        title (str): Figure title. Defaults to ''.
+
+    Returns:
+        dict: ``K``, ``used``, ``usage`` (share of codes used >= once) and
+        ``perplexity`` (exp of the entropy of the code histogram).
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    counts = np.asarray(counts, dtype=np.float64)
+    stats = codebook_stats(counts)
+    recs = load_scalars(scalars) if scalars else []
+    curves = [k for k in usage_keys if len(series(recs, k)[0])]
+    fig, axes = plt.subplots(
+        1, 1 + len(curves), figsize=(5 * (1 + len(curves)), 3.4),
+        squeeze=False)
+    ax = axes[0, 0]
+    ax.bar(np.arange(len(counts)), np.sort(counts)[::-1], width=1.0)
+    ax.set_yscale('symlog')
+    ax.set_xlabel('code (sorted by count)')
+    ax.set_ylabel('assignments on val')
+    ax.set_title(f"K={stats['K']}: {stats['used']} used "
+                 f"({100 * stats['usage']:.1f}%), "
+                 f"perplexity {stats['perplexity']:.0f}")
+    for ax, key in zip(axes[0, 1:], curves):
+        for mode, style in (('train', '-'), ('val', 'o--')):
+            x, y = series(recs, key, mode)
+            if len(x):
+                ax.plot(x, y, style, ms=3, label=mode)
+        ax.set_title(key)
+        ax.grid(alpha=.3)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return stats
+
+
+def codebook_stats(counts: np.ndarray) -> Dict[str, float]:
+    """Usage (share of codes used at least once) and perplexity."""
+    counts = np.asarray(counts, dtype=np.float64)
+    p = counts / max(counts.sum(), 1)
+    nz = p[p > 0]
+    return dict(
+        K=int(len(counts)),
+        used=int((counts > 0).sum()),
+        usage=float((counts > 0).mean()),
+        perplexity=float(np.exp(-(nz * np.log(nz)).sum())))
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    sub = parser.add_subparsers(dest='cmd', required=True)
+    c = sub.add_parser('curves', help='scalar curves of one or more runs')
+    c.add_argument('runs', nargs='+', help='work dirs or scalars.json')
+    c.add_argument('--labels', nargs='+', help='one label per run')
+    c.add_argument('--keys', nargs='+', default=['loss'])
+    c.add_argument('--out', required=True)
+    c.add_argument('--title', default='')
+    b = sub.add_parser('codebook', help='code-count histogram + usage curve')
+    b.add_argument('--counts', required=True, help='.npy or .json (K,)')
+    b.add_argument('--scalars', help='tokenizer work dir or scalars.json')
+    b.add_argument('--out', required=True)
+    b.add_argument('--title', default='')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    if args.cmd == 'curves':
+        labels = args.labels or [osp.basename(osp.normpath(r))
+                                 for r in args.runs]
+        if len(labels) != len(args.runs):
+            raise SystemExit('--labels needs one label per run')
+        keys = plot_curves(dict(zip(labels, args.runs)), args.keys,
+                           args.out, args.title)
+        if not keys:
+            raise SystemExit(f'none of {args.keys} was logged in {args.runs}')
+        print(f'wrote {args.out} ({", ".join(keys)})')
+    else:
+        stats = plot_codebook(load_counts(args.counts), args.out,
+                              args.scalars, title=args.title)
+        print(f'wrote {args.out}: {stats}')
+
+
+if __name__ == '__main__':
+    main()
