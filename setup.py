@@ -24,7 +24,10 @@ setup(
     'downstream benchmarks) as an OpenMMLab plugin',
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    # benchmarks/ holds our own measurement harnesses: not installed
+    packages=find_packages(
+        exclude=('configs', 'tools', 'tests', 'tests.*', 'benchmarks',
+                 'benchmarks.*')),
     # the demo's embedded CIFAR-10 subset (mmbeitv2/datasets/embedded/)
     package_data={'mmbeitv2': ['datasets/embedded/*']},
     python_requires='>=3.10',

@@ -1,6 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Models and batches of the three training stages, for mmbeitv2 and for
-mmpretrain at the same math (``tools/analysis_tools/benchmark_train.py``).
+mmpretrain at the same math (``benchmarks/benchmark_train.py``).
 
 Both sides get the same arch, image size, batch, masks, random init and
 AdamW; each builder returns a :class:`Side` whose ``loss(batch)`` is one

@@ -10,32 +10,23 @@ throughput ratio. See docs/benchmark.md.
 
 Example::
 
-    python tools/analysis_tools/benchmark_train.py --stage pretrain \\
+    python -m benchmarks.benchmark_train --stage pretrain \\
         --arch small --batch-size 16 --steps 6 --out work_dirs/b.json
 """
 import argparse
 import json
 import os.path as osp
 import platform
-import sys
 import time
 from typing import Dict, List, Optional
 
 import torch
 from mmengine.logging import MMLogger
 
-# run from a checkout without installing (as tools/train.py does)
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmbeitv2.utils import register_all_modules  # noqa: E402
-
-# the harness next to this script (a script's folder is on sys.path; put
-# it there when the script is imported, e.g. by tests)
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_stages import Side, build_sides, make_batch  # noqa: E402
-from benchmark_utils import (PeakMemory, count_flops,  # noqa: E402
-                             matmul_peak, paired_ratio, summarize, time_call)
+from benchmarks.benchmark_stages import Side, build_sides, make_batch
+from benchmarks.benchmark_utils import (PeakMemory, count_flops, matmul_peak,
+                                        paired_ratio, summarize, time_call)
+from mmbeitv2.utils import register_all_modules
 
 DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 

@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""Measurement helpers of ``tools/analysis_tools/benchmark_train.py``.
+"""Measurement helpers of ``benchmarks/benchmark_train.py``.
 
 Timing, peak memory, FLOP counting and a matmul peak, on CPU and CUDA.
 Nothing here builds a model; the tool pairs these with its stage builders.

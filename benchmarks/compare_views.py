@@ -2,7 +2,7 @@
 """Compare mmbeitv2's training images with those of the official BEiT v2.
 
 Usage:
-    python tools/analysis_tools/compare_views.py FOLDER [--crops 100] \
+    python -m benchmarks.compare_views FOLDER [--crops 100] \
         [--seed 0] [--sections [decode views jitter vqkd finetune]] \
         [--throughput] [--throughput-images 300] [--repeats 5] \
         [--config CONFIG] [--out result.json]
@@ -56,9 +56,7 @@ from typing import Dict, List
 
 import numpy as np
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets',
                           'imagenet_bs128_beitv2.py')
 SCALE = (0.2, 1.0)

@@ -11,21 +11,19 @@
 
 Prints one JSON document (also written to ``--out``). Runs on CPU too
 (``--device cpu --arch tiny --img-size 64``: the test suite's smoke
-run). Called by
-``tools/analysis_tools/gpu_check.sh``, which adds the throughput ratio.
+run). Called by ``benchmarks/gpu_check.sh``, which adds the throughput
+ratio. Run from the repository root::
+
+    python -m benchmarks.gpu_check --device cpu --arch tiny --img-size 64
 """
 import argparse
 import json
-import os.path as osp
 import sys
 from typing import Dict
 
 import torch
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-# the benchmark harness next to this script, also when imported by tests
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from benchmarks.benchmark_stages import build_sides, make_batch
 
 TINY = dict(embed_dims=64, num_layers=4, num_heads=4, feedforward_channels=128)
 
@@ -54,8 +52,6 @@ def batch_device(batch: Dict) -> str:
 def check_bf16(stage: str, arch, img_size: int, batch_size: int,
                device: torch.device) -> dict:
     """bf16 vs fp32 losses, targets and gradients of one stage."""
-    # the harness next to this script (a script's folder is on sys.path)
-    from benchmark_stages import build_sides, make_batch
     side = build_sides(stage, arch, img_size, device, with_ref=False)[0]
     side.model.train()
     batch = make_batch(stage, batch_size, img_size, device, seed=0)

@@ -4,12 +4,12 @@
 #      pretraining and one VQ-KD step (ViT-B, batch 32, random weights);
 #   2. fused SDPA with the float relative-position bias vs the plain path;
 #   3. the training-throughput ratio mmbeitv2 / mmpretrain, pretraining,
-#      ViT-B, batch 64, bf16 (tools/analysis_tools/benchmark_train.py).
-# Usage: bash tools/analysis_tools/gpu_check.sh [OUT_DIR]
+#      ViT-B, batch 64, bf16 (benchmarks/benchmark_train.py).
+# Usage: bash benchmarks/gpu_check.sh [OUT_DIR]
 # Results: OUT_DIR/checks.json, OUT_DIR/benchmark_pretrain_b64_bf16.json and
 # the logs next to them (default OUT_DIR: work_dirs/gpu_check).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."  # the repository root: python -m benchmarks.*
 OUT=${1:-work_dirs/gpu_check}
 mkdir -p "$OUT"
 PYTHON=${PYTHON:-python}
@@ -19,12 +19,12 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv \
     > "$OUT/gpu.csv" 2>&1 || true
 
 echo "== 1-2: bf16 vs fp32, SDPA float bias vs plain =="
-timeout 240 "$PYTHON" tools/analysis_tools/gpu_check.py --device cuda \
+timeout 240 "$PYTHON" -m benchmarks.gpu_check --device cuda \
     --arch base --batch-size 32 --out "$OUT/checks.json" \
     2>&1 | tee "$OUT/checks.log"
 
 echo "== 3: throughput ratio, pretraining ViT-B, batch 64, bf16 =="
-timeout 240 "$PYTHON" tools/analysis_tools/benchmark_train.py \
+timeout 240 "$PYTHON" -m benchmarks.benchmark_train \
     --stage pretrain --arch base --batch-size 64 --img-size 224 \
     --dtype bf16 --device cuda --warmup 2 --steps 6 \
     --out "$OUT/benchmark_pretrain_b64_bf16.json" \

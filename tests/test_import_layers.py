@@ -28,7 +28,7 @@ LAYERS = [
     {'mmbeitv2.evaluation'},
     {'mmbeitv2.engine'},
     {'mmbeitv2.utils'},  # register_all_modules imports every registry
-    {'mmbeitv2.cli', 'mmbeitv2.apis', 'mmbeitv2.seg'},
+    {'mmbeitv2.cli', 'mmbeitv2.apis', 'mmbeitv2.seg', 'mmbeitv2.demo'},
 ]
 
 

@@ -1,31 +1,25 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Make the demo's embedded CIFAR-10 subset (the first N train / M test
-images of every class) as a reproducible ``.tar.gz``.
+images of every class) as a reproducible ``.tar.gz``; the command line is
+``tools/dataset_converters/make_cifar10_subset.py``.
 
-    python tools/dataset_converters/make_cifar10_subset.py SRC OUT.tar.gz \
-        [--train 500] [--test 100]
-
-SRC is CIFAR-10 as an ImageFolder of JPEGs (``SRC/{train,test}/<class>/
-NNNN.jpg``: the files are copied byte for byte, as for the shipped archive)
-or the official python archive (``cifar-10-python.tar.gz`` or its unpacked
-``cifar-10-batches-py/``: images are encoded as JPEG, quality 90). The tar
-is written with sorted names, zero owners and a fixed mtime, so the same
-input gives the same bytes. See ``mmbeitv2/datasets/embedded/README.md``.
+The source is CIFAR-10 as an ImageFolder of JPEGs
+(``src/{train,test}/<class>/NNNN.jpg``: the files are copied byte for
+byte, as for the shipped archive) or the official python archive
+(``cifar-10-python.tar.gz`` or its unpacked ``cifar-10-batches-py/``:
+images are encoded as JPEG, quality 90). The tar is written with sorted
+names, zero owners and a fixed mtime, so the same input gives the same
+bytes. See ``mmbeitv2/datasets/embedded/README.md``.
 """
-import argparse
 import gzip
 import io
 import os
 import os.path as osp
-import sys
 import tarfile
 from typing import Iterator, List, Tuple
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmbeitv2.datasets.cifar10_folder import cifar10_split  # noqa: E402
-from mmbeitv2.datasets.embedded_data import CIFAR10_CLASSES  # noqa: E402
+from mmbeitv2.datasets.cifar10_folder import cifar10_split
+from mmbeitv2.datasets.embedded_data import CIFAR10_CLASSES
 
 MTIME = 1577836800  # 2020-01-01
 
@@ -64,20 +58,26 @@ def _from_python(src: str, split: str,
             yield f'{split}/{cls}/{i:04d}.jpg', data
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='CIFAR-10 ImageFolder or python archive')
-    parser.add_argument('out', help='output .tar.gz')
-    parser.add_argument('--train', type=int, default=500,
-                        help='train images per class')
-    parser.add_argument('--test', type=int, default=100,
-                        help='test images per class')
-    args = parser.parse_args()
-    read = _from_folder if osp.isdir(osp.join(args.src, 'train')) \
+def make_cifar10_subset(src: str, out: str, num_train: int = 500,
+                        num_test: int = 100) -> int:
+    """Write the first ``num_train`` train and ``num_test`` test images of
+    every class of ``src`` to the archive ``out``, byte-reproducibly.
+
+    Args:
+        src (str): CIFAR-10 as an ImageFolder of JPEGs, or the official
+            python archive (the ``.tar.gz`` or its unpacked folder).
+        out (str): The ``.tar.gz`` to write.
+        num_train (int): Train images per class. Defaults to 500.
+        num_test (int): Test images per class. Defaults to 100.
+
+    Returns:
+        int: The number of images written.
+    """
+    read = _from_folder if osp.isdir(osp.join(src, 'train')) \
         else _from_python
     files = sorted([
-        *read(args.src, 'train', args.train),
-        *read(args.src, 'test', args.test)
+        *read(src, 'train', num_train),
+        *read(src, 'test', num_test)
     ])
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode='w', format=tarfile.GNU_FORMAT) as tar:
@@ -92,14 +92,8 @@ def main() -> None:
             info = tarfile.TarInfo(osp.join('cifar10_subset', path))
             info.size, info.mode, info.mtime = len(data), 0o644, MTIME
             tar.addfile(info, io.BytesIO(data))
-    with open(args.out, 'wb') as f:
+    with open(out, 'wb') as f:
         with gzip.GzipFile(fileobj=f, mode='wb', compresslevel=9,
                            mtime=0, filename='') as gz:
             gz.write(raw.getvalue())
-    print(f'{args.out}: {len(files)} images '
-          f'({args.train} train / {args.test} test per class), '
-          f'{osp.getsize(args.out) / 1e6:.2f} MB')
-
-
-if __name__ == '__main__':
-    main()
+    return len(files)

@@ -1,31 +1,14 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""The whole BEiT v2 pipeline in one command, on CPU.
+"""The stage chain of ``tools/run_demo.py``: each stage a ``tools/train.py``
+/ ``tools/test.py`` / ``tools/analysis_tools/feature_probe.py`` subprocess
+of the checkout, pointed at the previous stage's output.
 
-    python tools/run_demo.py                  # embedded CIFAR-10 subset
-    python tools/run_demo.py --data DIR       # any ImageFolder data
-    python tools/run_demo.py --preset cifar --data data/cifar10
-
-Stages (each a ``tools/train.py`` / ``tools/test.py`` /
-``tools/analysis_tools/feature_probe.py`` subprocess with a config from
-``configs/demo/`` or the small CPU configs it inherits):
-
-1. ``vqkd``      VQ-KD tokenizer training, offline EfficientNet-Lite0 teacher
-2. ``codebook``  tokenize the val split: codebook usage, reconstruction
-3. ``pretrain``  BEiT v2 masked image modeling on the frozen tokenizer
-4. ``probe``     linear probe of the pretrained backbone (per block,
-   logistic regression on features extracted once)
-5. ``probe_random``  the same probe on a randomly initialised backbone
-6. ``probe_teacher``  the probe on the frozen teacher's features
-7. ``mae``, ``probe_mae``  the pixel-target baseline (cifar): mmpretrain's
-   MAE on the same ViT and budget, probed the same way
-8. ``finetune``  short end-to-end fine-tune (cifar)
-
-Re-running reuses finished stages (a stage is done when its final
-checkpoint / output exists), resumes an interrupted one from its last
-checkpoint, and ``--force`` reruns everything (or ``--force pretrain ...``
-the named stages and every stage after them). At the end it prints a table
-(also in ``<work-dir>/results.md`` and ``results.json``) and writes PNGs
-(loss curves, codebook usage, the codebook patch grid). See docs/demo.md.
+A stage is done when its final checkpoint / output exists: re-running
+reuses finished stages, resumes an interrupted one from its last checkpoint,
+and ``--force`` reruns the named stages and every stage after them. The
+stages, their configs and the smoke-run options are in
+:mod:`mmbeitv2.demo.presets`; the table and pictures at the end in
+:mod:`mmbeitv2.demo.report`. See docs/demo.md.
 """
 import argparse
 import functools
@@ -35,29 +18,36 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
-sys.path.insert(0, osp.join(ROOT, 'tools'))
+from . import report
+from .presets import DATA_SIZES, PRESETS, PROBES, STAGES
 
-import demo_report  # noqa: E402
-from demo_presets import DATA_SIZES, PRESETS, PROBES, STAGES  # noqa: E402
+# The checkout this package is imported from (an editable install): the
+# stages run its tools/ and configs/, which are not installed.
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class Pipeline:
-    """Builds and runs the stage commands of one preset."""
+    """Builds and runs the stage commands of one preset.
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    Args:
+        args (argparse.Namespace): The options of ``tools/run_demo.py``.
+        root (str): The checkout whose tools and configs the stages run.
+            Defaults to the one this package is imported from.
+    """
+
+    def __init__(self, args: argparse.Namespace,
+                 root: str = REPO_ROOT) -> None:
         self.args = args
+        self.root = root
         self.preset = dict(PRESETS[args.preset])
         for item in args.config:  # --config STAGE=PATH replaces a config
             stage, _, path = item.partition('=')
             if stage not in STAGES or not path:
                 raise SystemExit(f'--config {item!r}: use STAGE=PATH with '
                                  f'STAGE one of {", ".join(STAGES)}')
-            if not osp.isfile(osp.join(ROOT, path)):
+            if not osp.isfile(osp.join(self.root, path)):
                 raise SystemExit(f'--config {item!r}: {path} not found '
                                  '(a path relative to the repository)')
             self.preset[stage] = path
@@ -132,7 +122,7 @@ class Pipeline:
                          opts: List[str]) -> str:
         """``epoch_{max_epochs}.pth`` or ``iter_{max_iters}.pth`` of a
         config after ``opts`` (``--cfg-options``)."""
-        train_cfg = dict(_train_cfg(config))
+        train_cfg = dict(_train_cfg(osp.join(self.root, config)))
         for opt in opts:
             key, _, value = opt.partition('=')
             if key in ('train_cfg.max_epochs', 'train_cfg.max_iters'):
@@ -241,7 +231,7 @@ class Pipeline:
             _write_json(self.timings_file, self.timings)
             self.log(f'{head}: finished in {_fmt_time(elapsed)} '
                      f'({self.cpu_times[stage]:.0f} CPU s)')
-        return demo_report.make_report(self)
+        return report.make_report(self)
 
     def execute(self, stage: str, plan: Dict) -> float:
         """Run one stage; its output goes to the console and a log file."""
@@ -252,7 +242,7 @@ class Pipeline:
         cpu0 = _children_cpu()
         with open(log_file, 'a', buffering=1) as log:  # line-buffered
             proc = subprocess.Popen(
-                [sys.executable, *plan['cmd']], cwd=ROOT, env=env,
+                [sys.executable, *plan['cmd']], cwd=self.root, env=env,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for line in proc.stdout:
                 log.write(line)
@@ -276,7 +266,7 @@ class Pipeline:
 def _train_cfg(config: str) -> Dict:
     """``train_cfg`` of a config (parsing one takes about a second)."""
     from mmengine.config import Config
-    return Config.fromfile(osp.join(ROOT, config)).train_cfg.to_dict()
+    return Config.fromfile(config).train_cfg.to_dict()
 
 
 def _children_cpu() -> float:
@@ -301,57 +291,3 @@ def _write_json(path: str, obj) -> None:
     with open(tmp, 'w') as f:
         json.dump(obj, f, indent=1)
     os.replace(tmp, path)
-
-
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Run VQ-KD -> BEiT v2 pretraining -> linear probes.')
-    parser.add_argument(
-        '--preset', choices=sorted(PRESETS), default='demo',
-        help='demo: the embedded CIFAR-10 subset, ~10 min on 2 CPU cores; '
-        'shapes10: generated shapes; cifar: the CIFAR-10 benchmark; tiny: '
-        'a seconds-long smoke run')
-    parser.add_argument(
-        '--data', help='ImageFolder root (train/<class>/*, val/ or test/); '
-        'cifar also takes the official python archive (a folder with '
-        'cifar-10-batches-py/ or cifar-10-python.tar.gz, downloaded there '
-        'when missing); default: the embedded subset (demo, tiny), the '
-        'generated shapes10 (shapes10) or data/cifar10 (cifar)')
-    parser.add_argument('--work-dir', help='default: work_dirs/<preset>')
-    parser.add_argument(
-        '--force', nargs='*', choices=STAGES,
-        help='rerun these stages and all after them (no name: all)')
-    parser.add_argument(
-        '--stages', nargs='+', choices=STAGES,
-        help='run only these stages (earlier outputs must exist)')
-    parser.add_argument(
-        '--options', nargs='+', default=[], metavar='STAGE:KEY=VALUE',
-        help='extra --cfg-options for one stage (or "all:"), e.g. '
-        'pretrain:train_cfg.max_iters=100 vqkd:train_cfg.max_epochs=1; '
-        'the final checkpoint name follows max_epochs / max_iters')
-    parser.add_argument(
-        '--config', nargs='+', default=[], metavar='STAGE=PATH',
-        help='run a stage with another config (e.g. an ablation of '
-        'configs/demo/ablations/), or add a stage the preset leaves out '
-        '(demo: mae=... probe_mae=...)')
-    parser.add_argument(
-        '--data-size', nargs=2, type=int, metavar=('TRAIN', 'VAL'),
-        help='images per class of the generated shapes10 '
-        '(shapes10: 200 50)')
-    parser.add_argument(
-        '--no-mae', action='store_true',
-        help='cifar: skip the MAE baseline (stages mae, probe_mae)')
-    parser.add_argument(
-        '--quiet', action='store_true',
-        help='only one line per stage; the mmengine logs go to '
-        '<work-dir>/<stage>.log')
-    return parser.parse_args(argv)
-
-
-def main(argv: Optional[List[str]] = None) -> Dict:
-    args = parse_args(argv)
-    return Pipeline(args).run()
-
-
-if __name__ == '__main__':
-    main()

@@ -6,8 +6,8 @@ each run, the token dump of the ``codebook`` stage, ``timings.json``) and
 writes ``results.json``, ``results.md``, ``loss_curves.png``,
 ``codebook_usage.png``, ``codebook_grid.png`` (through the tokenizer's
 ``visualize_codebook.py`` when it is there), ``data_samples.png`` and the
-pictures of ``demo_pictures.py`` (token maps, nearest neighbours, probe
-bars).
+pictures of :mod:`mmbeitv2.demo.pictures` (token maps, nearest neighbours,
+probe bars).
 """
 import json
 import os.path as osp
@@ -18,9 +18,9 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import demo_pictures  # noqa: E402
-import plot_logs  # noqa: E402
+from . import scalars
+from .pictures import (NN_QUERIES, class_name, nearest_neighbours,
+                       probe_bars, token_maps)
 
 PROBE_NAMES = dict(probe='BEiT v2', probe_random='random init',
                    probe_teacher='teacher', probe_mae='MAE')
@@ -60,17 +60,17 @@ def collect(pipe) -> Dict:
 
     def scal(stage: str) -> List[Dict]:
         d = osp.join(w, stage)
-        return plot_logs.load_scalars(d) if osp.isdir(d) else []
+        return scalars.load_scalars(d) if osp.isdir(d) else []
 
     vq = scal('vqkd')
-    res['vqkd_train_loss_rec'] = plot_logs.last_value(
+    res['vqkd_train_loss_rec'] = scalars.last_value(
         vq, 'loss_rec', 'train')
     pkl = osp.join(w, 'codebook', 'tokens.pkl')
     if osp.isfile(pkl):
-        k = _num_embed(pipe.preset['vqkd'], pipe_root())
+        k = _num_embed(pipe.preset['vqkd'], pipe.root)
         tok = token_counts(pkl, k)
         np.save(osp.join(w, 'codebook', 'counts.npy'), tok['counts'])
-        stats = plot_logs.codebook_stats(tok['counts'])
+        stats = scalars.codebook_stats(tok['counts'])
         res.update(codebook_K=k, codebook_used=stats['used'],
                    codebook_usage=100 * stats['usage'],
                    codebook_perplexity=stats['perplexity'],
@@ -80,9 +80,9 @@ def collect(pipe) -> Dict:
     for key in ('loss_mim', 'loss_mim_agg', 'acc_mim', 'acc_mim_agg',
                 'acc_mim_majority'):
         # the last logged value (mmengine's mean over its log window)
-        res[f'pretrain_{key}'] = plot_logs.last_value(pt, key, 'train')
-    res['mae_loss'] = plot_logs.last_value(scal('mae'), 'loss', 'train')
-    res['finetune_top1'] = plot_logs.last_value(
+        res[f'pretrain_{key}'] = scalars.last_value(pt, key, 'train')
+    res['mae_loss'] = scalars.last_value(scal('mae'), 'loss', 'train')
+    res['finetune_top1'] = scalars.last_value(
         scal('finetune'), 'accuracy/top1', 'val')
     # per-layer feature probes (tools/analysis_tools/feature_probe.py):
     # last block, the block chosen on held-out train images, every block
@@ -98,10 +98,6 @@ def collect(pipe) -> Dict:
             res[f'{stage}_best_layer'] = probe['best_layer']
     res['timings_s'] = dict(pipe.timings)
     return res
-
-
-def pipe_root() -> str:
-    return osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _f(v: Optional[float], fmt: str = '{:.3f}', scale: float = 1.) -> str:
@@ -177,13 +173,13 @@ def pictures(pipe, res: Dict) -> Dict[str, str]:
     runs = {s: osp.join(w, s) for s in pipe.stages
             if s != 'codebook' and osp.isdir(osp.join(w, s))}
     path = osp.join(w, 'loss_curves.png')
-    if plot_logs.plot_curves(runs, CURVE_KEYS, path,
-                             title=f'run_demo --preset {pipe.args.preset}'):
+    if scalars.plot_curves(runs, CURVE_KEYS, path,
+                           title=f'run_demo --preset {pipe.args.preset}'):
         out['loss_curves'] = path
     counts = osp.join(w, 'codebook', 'counts.npy')
     if osp.isfile(counts):
         path = osp.join(w, 'codebook_usage.png')
-        plot_logs.plot_codebook(
+        scalars.plot_codebook(
             np.load(counts), path, osp.join(w, 'vqkd'),
             usage_keys=('batch_code_usage', 'batch_perplexity'),
             title='VQ-KD codebook on the val split')
@@ -218,11 +214,11 @@ def _first_of_each_class(labels: np.ndarray, n: int) -> List[int]:
 
 
 def learned_pictures(pipe, res: Dict) -> Dict[str, str]:
-    """Token maps, nearest neighbours and probe bars (demo_pictures.py)."""
+    """Token maps, nearest neighbours and probe bars (pictures.py)."""
     w, out = pipe.work_dir, {}
     probes = res.get('probes', {})
     if probes:
-        out['probe_bars'] = demo_pictures.probe_bars(
+        out['probe_bars'] = probe_bars(
             {PROBE_NAMES[s]: p for s, p in probes.items()},
             osp.join(w, 'probe_bars.png'),
             f'linear probes on {osp.basename(pipe.data)} '
@@ -236,10 +232,9 @@ def learned_pictures(pipe, res: Dict) -> Dict[str, str]:
             x, labels, paths = _test_features(
                 w, stage, probes[stage]['best_layer'])
             feats[name] = x
-        queries = _first_of_each_class(labels, demo_pictures.NN_QUERIES)
+        queries = _first_of_each_class(labels, NN_QUERIES)
         path = osp.join(w, 'nearest_neighbours.png')
-        same = demo_pictures.nearest_neighbours(paths, labels, feats,
-                                                queries, path)
+        same = nearest_neighbours(paths, labels, feats, queries, path)
         res['nn_same_class'] = same
         out['nearest_neighbours'] = path
         if osp.isfile(pipe.ckpt('vqkd')):
@@ -257,22 +252,22 @@ def token_maps_picture(pipe, paths: List[str]) -> str:
     from mmbeitv2.apis.tokens import (get_tokens, load_image,
                                       load_tokenizer, tokenizer_input_size)
     # our own checkpoint, written by the vqkd stage: trusted
-    tok = load_tokenizer(osp.join(pipe_root(), pipe.preset['vqkd']),
+    tok = load_tokenizer(osp.join(pipe.root, pipe.preset['vqkd']),
                          pipe.ckpt('vqkd'), trusted=True)
     size = tokenizer_input_size(tok)
     images = [load_image(p, size) for p in paths]  # (3, S, S) in [0, 1]
     tokens = get_tokens(tok, torch.stack(images)).numpy()
     pil = [Image.fromarray((x.permute(1, 2, 0).numpy() * 255).round()
                            .astype(np.uint8)) for x in images]
-    return demo_pictures.token_maps(
+    return token_maps(
         pil, tokens, tuple(tok.encoder.patch_resolution),
-        [demo_pictures.class_name(p) for p in paths],
+        [class_name(p) for p in paths],
         osp.join(pipe.work_dir, 'token_maps.png'))
 
 
 def codebook_grid(pipe) -> str:
     """The codebook patch grid through the tokenizer's own tool."""
-    tool = osp.join(pipe_root(), 'tools', 'analysis_tools',
+    tool = osp.join(pipe.root, 'tools', 'analysis_tools',
                     'visualize_codebook.py')
     if not osp.isfile(tool):
         return 'skipped (tools/analysis_tools/visualize_codebook.py missing)'
@@ -282,7 +277,7 @@ def codebook_grid(pipe) -> str:
            '--data', osp.join(pipe.data, pipe.val_split), '--out', path,
            '--hist', osp.join(pipe.work_dir, 'codebook_grid_hist.png'),
            '--max-images', '500', '--trusted']
-    proc = subprocess.run(cmd, cwd=pipe_root(), capture_output=True,
+    proc = subprocess.run(cmd, cwd=pipe.root, capture_output=True,
                           text=True)
     with open(osp.join(pipe.work_dir, 'codebook_grid.log'), 'w') as f:
         f.write(' '.join(cmd) + '\n' + proc.stdout + proc.stderr)

@@ -1,20 +1,18 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""tools/analysis_tools/plot_logs.py on synthetic mmengine scalars."""
+"""mmbeitv2.demo.scalars and tools/analysis_tools/plot_logs.py on
+synthetic mmengine scalars."""
 import json
 import math
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
+from tool_loader import load_tool
 
-sys.path.insert(
-    0,
-    osp.join(
-        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-        'tools', 'analysis_tools'))
-import plot_logs  # noqa: E402
+from mmbeitv2.demo import scalars
+
+plot_logs = load_tool('analysis_tools/plot_logs.py')
 
 
 def _write_run(work_dir: str, stamp: str, lines: list) -> None:
@@ -44,32 +42,32 @@ def run_dir(tmp_path):
 
 
 def test_series_merges_resumed_runs(run_dir):
-    recs = plot_logs.load_scalars(run_dir)
+    recs = scalars.load_scalars(run_dir)
     assert len(recs) == 6
-    steps, values = plot_logs.series(recs, 'loss_rec', 'train')
+    steps, values = scalars.series(recs, 'loss_rec', 'train')
     assert steps.tolist() == [10, 20, 30]
     assert values.tolist() == [0.9, 0.7, 0.5]  # the newer run wins at 20
-    assert plot_logs.last_value(recs, 'loss_rec', 'train') == 0.5
-    assert plot_logs.last_value(recs, 'loss_rec', window=2) == \
+    assert scalars.last_value(recs, 'loss_rec', 'train') == 0.5
+    assert scalars.last_value(recs, 'loss_rec', window=2) == \
         pytest.approx(0.6)
-    assert plot_logs.last_value(recs, 'codebook/usage', 'val') == 90.0
-    assert plot_logs.last_value(recs, 'missing') is None
+    assert scalars.last_value(recs, 'codebook/usage', 'val') == 90.0
+    assert scalars.last_value(recs, 'missing') is None
     # a scalars.json path works as well as the work dir
-    one = plot_logs.find_scalars(run_dir)
+    one = scalars.find_scalars(run_dir)
     assert one.endswith(osp.join('20260101_010000', 'vis_data',
                                  'scalars.json'))
-    assert len(plot_logs.load_scalars(one)) == 3
+    assert len(scalars.load_scalars(one)) == 3
 
 
 def test_codebook_stats_numbers():
     counts = np.array([2, 2, 0, 0])
-    stats = plot_logs.codebook_stats(counts)
+    stats = scalars.codebook_stats(counts)
     assert stats == dict(K=4, used=2, usage=0.5,
                          perplexity=pytest.approx(2.0))
-    uniform = plot_logs.codebook_stats(np.ones(1024))
+    uniform = scalars.codebook_stats(np.ones(1024))
     assert uniform['usage'] == 1.0
     assert uniform['perplexity'] == pytest.approx(1024)
-    skew = plot_logs.codebook_stats(np.array([3, 1]))
+    skew = scalars.codebook_stats(np.array([3, 1]))
     p = np.array([.75, .25])
     assert skew['perplexity'] == pytest.approx(
         math.exp(-(p * np.log(p)).sum()))
@@ -77,17 +75,17 @@ def test_codebook_stats_numbers():
 
 def test_pngs_are_written(run_dir, tmp_path):
     out = str(tmp_path / 'curves.png')
-    keys = plot_logs.plot_curves({'vqkd': run_dir},
-                                 ['loss_rec', 'codebook/usage', 'absent'],
-                                 out)
+    keys = scalars.plot_curves({'vqkd': run_dir},
+                               ['loss_rec', 'codebook/usage', 'absent'],
+                               out)
     assert keys == ['loss_rec', 'codebook/usage']
     with open(out, 'rb') as f:
         assert f.read(8) == b'\x89PNG\r\n\x1a\n'
-    assert plot_logs.plot_curves({'vqkd': run_dir}, ['absent'],
-                                 str(tmp_path / 'none.png')) == []
+    assert scalars.plot_curves({'vqkd': run_dir}, ['absent'],
+                               str(tmp_path / 'none.png')) == []
     assert not osp.exists(tmp_path / 'none.png')
     out = str(tmp_path / 'codebook.png')
-    stats = plot_logs.plot_codebook(
+    stats = scalars.plot_codebook(
         np.array([5, 0, 1, 0]), out, run_dir,
         usage_keys=('codebook/usage', ))
     assert stats['used'] == 2 and osp.getsize(out) > 1000

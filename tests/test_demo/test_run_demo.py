@@ -1,6 +1,7 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""tools/run_demo.py: stage planning, skipping, resuming, forcing; and one
-real end-to-end run of the ``tiny`` preset (integration)."""
+"""tools/run_demo.py and mmbeitv2.demo: stage planning, skipping,
+resuming, forcing; and one real end-to-end run of the ``tiny`` preset
+(integration)."""
 import glob
 import json
 import os
@@ -11,10 +12,13 @@ import sys
 import numpy as np
 import pytest
 from subprocess_utils import run
+from tool_loader import load_tool
+
+from mmbeitv2.demo import pictures as demo_pictures
+from mmbeitv2.demo import report as demo_report
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import run_demo  # noqa: E402
+run_demo = load_tool('run_demo.py')
 
 
 def _pipeline(tmp_path, *extra):
@@ -37,7 +41,7 @@ def fake_run(monkeypatch):
         return 1.0
 
     monkeypatch.setattr(run_demo.Pipeline, 'execute', execute)
-    monkeypatch.setattr(run_demo.demo_report, 'make_report',
+    monkeypatch.setattr(demo_report, 'make_report',
                         lambda pipe: dict(stages=pipe.stages))
     return calls
 
@@ -176,8 +180,6 @@ def test_tiny_preset_end_to_end(tmp_path, monkeypatch):
     feature_probe.py on the embedded photos, the report and its pictures;
     then a rerun plan reuses every stage's real output."""
     from PIL import Image
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
-    import demo_pictures
     w = str(tmp_path / 'w')
     cmd = [sys.executable, 'tools/run_demo.py', '--preset', 'tiny',
            '--work-dir', w, '--quiet']
@@ -228,7 +230,7 @@ def test_tiny_preset_end_to_end(tmp_path, monkeypatch):
         raise AssertionError(f'{stage} ran again')
 
     monkeypatch.setattr(run_demo.Pipeline, 'execute', execute)
-    monkeypatch.setattr(run_demo.demo_report, 'make_report',
+    monkeypatch.setattr(demo_report, 'make_report',
                         lambda pipe: 'report')
     assert run_demo.main(['--preset', 'tiny', '--work-dir', w,
                           '--quiet']) == 'report'
@@ -268,7 +270,6 @@ def test_nearest_neighbours_one_column_block_per_feature_set(tmp_path):
     """BEiT v2, random init and MAE side by side: the picture widens by
     one block of neighbours per set, and each set's same-class share is
     its own (features that separate the two classes give 100%)."""
-    import demo_pictures
     from PIL import Image
     rng = np.random.default_rng(0)
     paths = []

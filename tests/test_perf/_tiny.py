@@ -6,7 +6,7 @@ ARCH = dict(embed_dims=64, num_layers=4, num_heads=2, feedforward_channels=128)
 TOK_ARCH = dict(
     embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 IMG, PATCH = 32, 8  # 4x4 patch grid
-# Opts of tools/analysis_tools/benchmark_stages.py for tiny models.
+# Opts of benchmarks/benchmark_stages.py for tiny models.
 TINY_OPTS = dict(
     patch_size=PATCH, tokenizer_arch=TOK_ARCH, num_embed=32, code_dim=8,
     teacher=dict(

@@ -9,16 +9,16 @@ import pytest
 from PIL import Image
 
 from subprocess_utils import run
-from tool_loader import load_tool
 from mmbeitv2.errors import UserInputError
 from mmbeitv2.utils import register_all_modules
 
 ROOT = osp.join(osp.dirname(__file__), '..', '..')
-TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_views.py')
+TOOL = ['-m', 'benchmarks.compare_views']  # run from ROOT
 
 
 def _load_tool():
-    return load_tool('analysis_tools/compare_views.py')
+    from benchmarks import compare_views
+    return compare_views
 
 
 @pytest.fixture(scope='module')
@@ -87,7 +87,7 @@ def test_empty_folder_is_a_user_error(tmp_path):
 def test_cli_with_throughput(folder, tmp_path):
     out = tmp_path / 'r.json'
     proc = run([
-        sys.executable, TOOL, folder, '--crops', '3', '--throughput',
+        sys.executable, *TOOL, folder, '--crops', '3', '--throughput',
         '--throughput-images', '6', '--repeats', '1', '--out',
         str(out)
     ], capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -96,7 +96,7 @@ def test_cli_with_throughput(folder, tmp_path):
     result = json.loads(out.read_text())
     assert set(result['throughput']) == {'new', 'old'}
     assert all(v['median'] > 0 for v in result['throughput'].values())
-    proc = run([sys.executable, TOOL, str(tmp_path / 'none')],
+    proc = run([sys.executable, *TOOL, str(tmp_path / 'none')],
                capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith(

@@ -1,8 +1,8 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""``tools/analysis_tools/gpu_check.sh`` is ready for a GPU: the script
+"""``benchmarks/gpu_check.sh`` is ready for a GPU: the script
 parses, what it calls exists and takes the options it passes, and the
 python part runs (on CPU, tiny)."""
-import importlib.util
+import importlib
 import os.path as osp
 import re
 import shlex
@@ -14,25 +14,21 @@ from subprocess_utils import run
 
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SCRIPT = osp.join(REPO, 'tools', 'analysis_tools', 'gpu_check.sh')
+SCRIPT = osp.join(REPO, 'benchmarks', 'gpu_check.sh')
 
 
 def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'mmbeitv2_gpu_check_{name}',
-        osp.join(REPO, 'tools', 'analysis_tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f'benchmarks.{name}')
 
 
 def _python_calls() -> list:
-    """``[script, args...]`` of every ``"$PYTHON" tools/...py`` line."""
+    """``[module, args...]`` of every ``"$PYTHON" -m benchmarks.X`` line."""
     with open(SCRIPT) as f:
         text = f.read().replace('\\\n', ' ')
     calls = []
     for line in text.splitlines():
-        match = re.search(r'"\$PYTHON" (tools/\S+\.py)(.*?)(\||$)', line)
+        match = re.search(r'"\$PYTHON" -m (benchmarks\.\S+)(.*?)(\||$)',
+                          line)
         if match:
             args = shlex.split(match.group(2).replace('"$OUT', '"/tmp/o'))
             args = [a for a in args if a != '2>&1']  # the shell's, not ours
@@ -44,10 +40,11 @@ def test_script_parses_and_its_calls_exist():
     run(['bash', '-n', SCRIPT], check=True, timeout=60)
     calls = _python_calls()
     assert [c[0] for c in calls] == [
-        'tools/analysis_tools/gpu_check.py',
-        'tools/analysis_tools/benchmark_train.py'
+        'benchmarks.gpu_check',
+        'benchmarks.benchmark_train'
     ]
-    for script, *args in calls:
+    for module, *args in calls:
+        script = osp.join(*module.split('.')) + '.py'
         assert osp.isfile(osp.join(REPO, script)), script
     # benchmark_train.py accepts the options the script passes.
     bench = _tool('benchmark_train')

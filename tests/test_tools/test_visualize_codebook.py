@@ -22,7 +22,6 @@ def test_visualize_codebook(setup, tmp_path, monkeypatch, capsys):  # noqa
     path = osp.join(ROOT, 'tools', 'analysis_tools', 'visualize_codebook.py')
     spec = importlib.util.spec_from_file_location('vis_codebook', path)
     tool = importlib.util.module_from_spec(spec)
-    monkeypatch.syspath_prepend(osp.dirname(path))
     spec.loader.exec_module(tool)
     out = str(tmp_path / 'grid.png')
     monkeypatch.setattr(sys, 'argv', [

@@ -22,9 +22,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from get_tokens import build_tokenizer, load_image  # noqa: E402
+from mmbeitv2.apis.tokens import load_image, load_tokenizer  # noqa: E402
 
 EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
@@ -105,7 +104,7 @@ def main() -> None:
     from PIL import Image
 
     from mmbeitv2.models.tokenizers import codebook_stats
-    model = build_tokenizer(args.config, args.checkpoint, args.trusted)
+    model = load_tokenizer(args.config, args.checkpoint, trusted=args.trusted)
     grid, patch = model.encoder.patch_resolution[0], model.encoder.patch_size
     files = list_images(args.data, args.max_images)
     if not files:

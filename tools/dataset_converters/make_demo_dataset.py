@@ -8,13 +8,8 @@ ImageFolder layout: ``ROOT/{train,val}/<class>/<class>_NNNNN.png`` plus
 ``ROOT/meta.json``; see ``mmbeitv2/datasets/demo_data.py`` and docs/demo.md.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmbeitv2.datasets.demo_data import write_demo_dataset  # noqa: E402
+from mmbeitv2.datasets.demo_data import write_demo_dataset
 
 
 def main() -> None:

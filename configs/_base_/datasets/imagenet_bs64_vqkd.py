@@ -6,7 +6,7 @@ data_root = 'data/imagenet/'
 
 # PIL decoding as the official loader (Image.open(f).convert('RGB'), EXIF
 # orientation not applied); with it the crop, resize and eval resize equal
-# torchvision's (tools/analysis_tools/compare_views.py,
+# torchvision's (benchmarks/compare_views.py,
 # docs/data_pipelines.md).
 train_pipeline = [
     dict(
