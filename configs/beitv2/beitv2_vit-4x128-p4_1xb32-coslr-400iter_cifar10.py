@@ -8,20 +8,21 @@
 _base_ = './beitv2_vit-base-p16_16xb128-coslr-300e_in1k.py'
 
 # 4 blocks of width 128 (the 2 CPU cores are shared); the aggregation
-# branch takes the 3rd block, as the official tiny fixture (3 of 4).
-arch = dict(
-    embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512)
+# branch takes the 3rd block, as the official tiny fixture (3 of 4). The
+# neck's arch and the head's width follow the backbone's (BEiTv2).
 tokenizer_arch = dict(
     embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512)
 
 model = dict(
     backbone=dict(
-        arch=dict(_delete_=True, **arch),
+        # _delete_: replaces the base's arch='base' (a string)
+        arch=dict(
+            _delete_=True, embed_dims=128, num_layers=4, num_heads=4,
+            feedforward_channels=512),
         img_size=32,
-        patch_size=4,
-        out_indices=(2, 3)),
-    neck=dict(arch=dict(_delete_=True, **arch), early_layers=3),
-    head=dict(embed_dims=128, num_embed=1024),
+        patch_size=4),
+    neck=dict(early_layers=3),
+    head=dict(num_embed=1024),
     target_generator=dict(
         _delete_=True,
         type='VQKDTokenizer',

@@ -1,11 +1,11 @@
 # BEiT v2 ViT-B/16 masked image modeling with patch aggregation
-# (docs/official.md §2.1-§2.3). Values that must agree are declared once here;
-# child configs override the dict fields (a top-level variable is substituted
-# while this file is parsed, so redefining it in a child changes nothing).
-embed_dims = 768  # ViT-B width
+# (docs/official.md §2.1-§2.3). Each setting is stated once: the backbone's
+# `arch` also sets the neck's arch and the head's width, and the neck's
+# `early_layers` sets which backbone blocks are returned (BEiTv2 derives
+# them). Values that must agree are declared once here; child configs
+# override the dict fields (a top-level variable is substituted while this
+# file is parsed, so redefining it in a child changes nothing).
 num_embed = 8192  # VQ-KD codebook size (docs/official.md §1.1)
-# patch tokens of the 9th of 12 blocks (docs/official.md §2.2)
-early_layers = 9
 layer_scale_init_value = 0.1  # --layer_scale_init_value, base (1e-5 large)
 
 model = dict(
@@ -20,11 +20,11 @@ model = dict(
         to_rgb=True),
     backbone=dict(
         type='BEiTv2ViT',
-        arch='base',
+        arch='base',  # ViT-B: width 768, 12 blocks; the neck and head too
         img_size=224,
         patch_size=16,
-        # (early, final) raw tokens, no norm: the neck owns the shared norm
-        out_indices=(early_layers - 1, 11),
+        # (early, final) raw tokens, no norm: the neck owns the shared norm;
+        # which blocks follows from the neck's early_layers
         out_type='raw',
         final_norm=False,
         with_mask_token=True,
@@ -38,20 +38,22 @@ model = dict(
         init_style='pretrain'),
     neck=dict(
         type='BEiTv2Neck',
-        arch='base',
         num_layers=2,
-        early_layers=early_layers,
+        # patch tokens of the 9th of 12 blocks, the paper's l
+        # (docs/official.md §2.2)
+        early_layers=9,
         layer_scale_init_value=layer_scale_init_value,
         drop_path_rate=0.),
-    head=dict(type='MIMHead', embed_dims=embed_dims, num_embed=num_embed),
+    head=dict(type='MIMHead', num_embed=num_embed),
     # The last student, neck and tokenizer-encoder blocks compute only the
     # tokens the losses read ([CLS] + masked): same losses, ~6% fewer FLOPs
     # (BEiTv2 docstring); False runs every token through every block.
     use_masked_only_last_blocks=True,
     # The frozen paper tokenizer vqkd_encoder_base_decoder_3x768x12_clip
-    # (docs/official.md §1.1, §1.7), in mmbeitv2 keys (convert the official
-    # file with tools/model_converters/vqkd_unilm_to_mmbeitv2.py). Its path is
-    # the ONE field `model.target_generator.init_cfg.checkpoint`, settable with
+    # (docs/official.md §1.1, §1.7). The official file loads as downloaded
+    # (mmbeitv2/checkpoint/layouts.py converts its unilm keys in memory), as
+    # does one already in mmbeitv2 keys. Its path is the ONE field
+    # `model.target_generator.init_cfg.checkpoint`, settable with
     # --cfg-options. No teacher is built for tokens only. Another tokenizer
     # (configs/vqkd/: DINOv2, SigLIP, EVA02-CLIP, CLIP-L teachers): set
     # `model.target_generator.vqkd_config` to the VQ-KD config it was

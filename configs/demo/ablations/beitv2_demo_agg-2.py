@@ -3,5 +3,5 @@
 # block 2 instead, a shallower early layer and a larger bottleneck.
 _base_ = ['../beitv2_demo_cifar10-subset.py']
 
-model = dict(
-    backbone=dict(out_indices=(1, 3)), neck=dict(early_layers=2))
+# the backbone returns blocks 2 and 4 (BEiTv2 derives them)
+model = dict(neck=dict(early_layers=2))

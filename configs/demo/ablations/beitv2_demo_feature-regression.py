@@ -12,6 +12,6 @@ model = dict(
         type='TeacherFeatures',
         teacher=dict(type='EfficientNetLite0Teacher', input_size=64),
         grid=(8, 8)),
-    head=dict(_delete_=True, type='FeatureRegressionHead', embed_dims=128,
-              target_dims=112))
+    # its width C follows the backbone's (BEiTv2)
+    head=dict(_delete_=True, type='FeatureRegressionHead', target_dims=112))
 log_processor = dict(mean_pattern=r'.*(loss|time|data_time|grad_norm).*')

@@ -1,14 +1,20 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 # Modified from https://github.com/microsoft/unilm/blob/master/beit2/engine_for_pretraining.py  # noqa: E501
-from typing import Dict, List, Optional, Sequence, Union
+from functools import partial
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 from torch import nn
 
+from mmbeitv2.errors import ConfigValueError
 from mmbeitv2.registry import MODELS
+from ..backbones.beitv2_vit import BEiTv2ViT
 from ..utils.query_index import masked_query_index, uniform_mask_count
+
+# What makes a ``BEiTv2ViT`` arch: the keys the neck reads.
+ARCH_KEYS = ('embed_dims', 'num_layers', 'num_heads', 'feedforward_channels')
 
 
 @MODELS.register_module()
@@ -21,14 +27,23 @@ class BEiTv2(BaseSelfSupervisor):
     and again from the patch-aggregation branch (docs/official.md §2.2-§2.3):
     ``mask -> backbone -> neck -> head``, targets from ``target_generator``.
 
+    Each setting is stated once: the backbone's ``arch`` also sets the
+    neck's ``arch`` and the head's ``embed_dims``, and the neck's
+    ``early_layers`` sets the backbone's ``out_indices``. A config leaves
+    the derived values out; given anyway, they must agree.
+
     The tokenizer is frozen explicitly (docs/official.md §1.7,
     docs/stack_notes.md #5): its parameters get ``requires_grad=False``,
     :meth:`train` keeps it in eval mode, and its tokens are computed under
     ``torch.no_grad()``, in fp32 even under autocast (``--amp``). Pair the
-    model with an optimizer constructor that skips parameters without grad (the
-    configs use mmpretrain's ``LearningRateDecayOptimWrapperConstructor`` with
-    ``layer_decay_rate=1.0``) so it is not in the optimizer, and DDP needs no
-    ``find_unused_parameters``.
+    model with an optimizer constructor that skips parameters without grad
+    (the configs use mmpretrain's ``LearningRateDecayOptimWrapperConstructor``
+    with ``layer_decay_rate=1.0``) so it is not in the optimizer, and DDP
+    needs no ``find_unused_parameters``.
+
+    Shapes: B images, N patches each, M masked patches per image,
+    Q = 1 + M queries ([CLS] + the masked patches), T = B * M masked tokens
+    in the batch, C channels.
 
     Args:
         backbone (dict): ``BEiTv2ViT`` with ``with_mask_token=True``,
@@ -36,12 +51,15 @@ class BEiTv2(BaseSelfSupervisor):
             ``out_indices`` follow from the neck's ``early_layers``
             (``(early_layers - 1, last)``); if given they are checked.
         neck (dict): ``BEiTv2Neck`` with ``early_layers``, the paper's l.
-        head (dict): ``MIMHead``.
+            Its ``arch`` follows the backbone's; if given it is checked.
+        head (dict): ``MIMHead``. Its ``embed_dims`` follows the backbone's;
+            if given it is checked.
         target_generator (dict): The tokenizer, e.g. ``VQKDTokenizer``; it
-            must have ``get_tokens(images01) -> (B, N) long`` for images in
-            [0, 1] (and, for ``use_masked_only_last_blocks``,
-            ``get_tokens(images01, query_index) -> (B, Q-1)`` and
-            ``num_patches``); its checkpoint goes in its own ``init_cfg``.
+            must have ``num_patches`` (its patch grid, checked against the
+            mask's) and ``get_tokens(images01) -> (B, N) long`` for images
+            in [0, 1] (and, for ``use_masked_only_last_blocks``,
+            ``get_tokens(images01, query_index) -> (B, M)``); its
+            checkpoint goes in its own ``init_cfg``.
         use_masked_only_last_blocks (bool): Let the last student block, the
             last neck block and the last tokenizer-encoder block compute
             only the tokens the losses read (see :meth:`loss`). Same losses
@@ -69,6 +87,11 @@ class BEiTv2(BaseSelfSupervisor):
         if isinstance(backbone, dict) and early_layers is not None and \
                 'out_indices' not in backbone:
             backbone = dict(backbone, out_indices=(early_layers - 1, -1))
+        # Built first (the order of building, hence of the random init, is
+        # unchanged) so that its resolved arch sets the neck's and head's.
+        if not isinstance(backbone, nn.Module):
+            backbone = MODELS.build(backbone)
+        neck, head = self._follow_backbone(backbone, neck, head)
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -88,6 +111,34 @@ class BEiTv2(BaseSelfSupervisor):
         # at ViT-B/16 (docs/benchmark.md).
         self.use_masked_only_last_blocks = use_masked_only_last_blocks
 
+    @staticmethod
+    def _follow_backbone(backbone: nn.Module, neck: dict,
+                         head: dict) -> Tuple[dict, dict]:
+        """The neck's ``arch`` and the head's ``embed_dims`` from the built
+        backbone: filled in when left out, checked when given."""
+        arch = {key: backbone.arch_settings[key] for key in ARCH_KEYS}
+        if isinstance(neck, dict):
+            if 'arch' not in neck:
+                neck = dict(neck, arch=arch)
+            given = neck['arch']
+            if isinstance(given, str):
+                given = BEiTv2ViT.arch_zoo[given]
+            for key in ARCH_KEYS:
+                if given[key] != arch[key]:
+                    raise ConfigValueError(
+                        f'BEiTv2: neck.arch {key}={given[key]} differs from '
+                        f"the backbone's {key}={arch[key]}; leave neck.arch "
+                        'unset (it follows the backbone)')
+        if isinstance(head, dict):
+            head = dict(head)
+            head.setdefault('embed_dims', arch['embed_dims'])
+            if head['embed_dims'] != arch['embed_dims']:
+                raise ConfigValueError(
+                    f"BEiTv2: head.embed_dims={head['embed_dims']} differs "
+                    f"from the backbone's embed_dims={arch['embed_dims']}; "
+                    'leave head.embed_dims unset (it follows the backbone)')
+        return neck, head
+
     def _check_early_layers(self) -> None:
         """The backbone must return block ``early_layers`` (1-based) and its
         last block, in that order: what the neck aggregates."""
@@ -96,7 +147,7 @@ class BEiTv2(BaseSelfSupervisor):
             return
         expected = [early - 1, self.backbone.num_layers - 1]
         if list(self.backbone.out_indices) != expected:
-            raise ValueError(
+            raise ConfigValueError(
                 f'BEiTv2: backbone.out_indices={self.backbone.out_indices} '
                 f'do not match neck.early_layers={early} (expected '
                 f'{expected}); set neck.early_layers only and leave '
@@ -114,6 +165,32 @@ class BEiTv2(BaseSelfSupervisor):
             inputs = inputs[0]
         return self.backbone(inputs)
 
+    def get_mask(
+        self, data_samples: List[DataSample], device: torch.device
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """The batch's mask and, on the fast path, its ``query_index``.
+
+        Args:
+            data_samples (list[DataSample]): Each holds its ``mask`` (H, W),
+                numpy from the pipeline or a tensor.
+            device (torch.device): Where the model runs.
+
+        Returns:
+            tuple: the (B, N) bool mask (True = masked) on ``device``, and
+            the (B, Q) long ``query_index`` of [CLS] + the M masked patches,
+            or None when every token is computed (see :meth:`loss`).
+        """
+        mask = torch.stack([torch.as_tensor(ds.mask)
+                            for ds in data_samples]).flatten(1).bool()
+        # counted where the mask is: on the host for the pipeline's numpy
+        # masks, before they move (no host-device sync)
+        num_masked = uniform_mask_count(mask) \
+            if self.use_masked_only_last_blocks else None
+        mask = mask.to(device, non_blocking=True)
+        query_index = None if num_masked is None else \
+            masked_query_index(mask, num_masked)
+        return mask, query_index
+
     @torch.no_grad()
     def get_targets(self,
                     images01: torch.Tensor,
@@ -123,13 +200,13 @@ class BEiTv2(BaseSelfSupervisor):
 
         Args:
             images01 (torch.Tensor): (B, 3, H', W') images in [0, 1].
-            query_index (torch.Tensor, optional): (B, 1+M) token indices,
-                [CLS] first: the codes of those patches only. Defaults to
+            query_index (torch.Tensor, optional): (B, Q) token indices,
+                [CLS] first: the codes of those M patches only. Defaults to
                 None (all).
 
         Returns:
             torch.Tensor: (B, N) long codes, raster order, or (B, M); with
-            the ``TeacherFeatures`` diagnostic, (B, N, C) or (B, M, C)
+            the ``TeacherFeatures`` diagnostic, (B, N, C_t) or (B, M, C_t)
             features.
         """
         tokenizer = self.target_generator
@@ -153,7 +230,7 @@ class BEiTv2(BaseSelfSupervisor):
         Args:
             images (torch.Tensor): (B, 3, H, W) normalised model view.
             mask (torch.Tensor, optional): (B, N) bool, True = masked.
-            query_index (torch.Tensor, optional): (B, 1+M) token indices,
+            query_index (torch.Tensor, optional): (B, Q) token indices,
                 [CLS] first: the last backbone and neck blocks compute only
                 these tokens. Defaults to None (all).
 
@@ -164,7 +241,7 @@ class BEiTv2(BaseSelfSupervisor):
         # One shared bias for all blocks, the neck's included
         # (docs/official.md §2.1).
         rel_pos_bias = self.backbone.shared_rel_pos_bias()
-        # early (B, 1+N, C), final (B, 1+N, C) or (B, 1+M, C)
+        # early (B, 1+N, C), final (B, 1+N, C) or (B, Q, C)
         early, final = self.backbone(images, mask, rel_pos_bias, query_index)
         return self.neck((early, final), rel_pos_bias, query_index)
 
@@ -172,14 +249,15 @@ class BEiTv2(BaseSelfSupervisor):
              **kwargs) -> Dict[str, torch.Tensor]:
         """Both MIM losses and the logged accuracies.
 
-        With ``use_masked_only_last_blocks`` and the same number M of
-        masked patches in every image (what ``BlockwiseMaskGenerator``
-        gives), the ``query_index`` of [CLS] + the M masked patches is built
-        once here (a stable argsort: fixed shapes, no boolean indexing, no
-        host-device sync) and the last blocks of the backbone, the neck and
-        the tokenizer compute only those tokens; otherwise every token is
-        computed and the masked ones are picked here. Either way the head
-        gets the T masked tokens of the batch in the same order.
+        ``mask -> positions -> targets -> features -> head``. With
+        ``use_masked_only_last_blocks`` and the same number M of masked
+        patches in every image (what ``BlockwiseMaskGenerator`` gives), the
+        ``query_index`` of [CLS] + the M masked patches is built once (a
+        stable argsort: fixed shapes, no boolean indexing, no host-device
+        sync) and the last blocks of the backbone, the neck and the
+        tokenizer compute only those tokens; otherwise every token is
+        computed and the masked ones are picked afterwards. Either way the
+        head gets the T masked tokens of the batch in the same order.
 
         Args:
             inputs (list[torch.Tensor]): ``[model_view, tokenizer_view]``.
@@ -188,35 +266,38 @@ class BEiTv2(BaseSelfSupervisor):
         Returns:
             dict[str, torch.Tensor]: See :meth:`MIMHead.loss`.
         """
-        # numpy from the pipeline or tensors: (B, H, W) -> (B, N), counted
-        # where it is (on the host for the pipeline's numpy masks)
-        mask = torch.stack([torch.as_tensor(ds.mask)
-                            for ds in data_samples]).flatten(1).bool()
-        num_masked = uniform_mask_count(mask) \
-            if self.use_masked_only_last_blocks else None
-        mask = mask.to(inputs[0].device, non_blocking=True)
-        query_index = None if num_masked is None else \
-            masked_query_index(mask, num_masked)  # (B, 1+M)
-        if query_index is not None:
-            self._check_grid(self.target_generator.num_patches, mask)
+        mask, query_index = self.get_mask(data_samples, inputs[0].device)
+        self._check_grid(mask)
         target = self.get_targets(inputs[1], query_index)  # (B, N) | (B, M)
-        if query_index is None:
-            self._check_grid(target.shape[1], mask)
         feats, feats_agg = self.forward_features(inputs[0], mask, query_index)
-        if query_index is None:  # every token computed: pick the masked
-            feats, feats_agg, target = feats[mask], feats_agg[mask], \
-                target[mask]  # (T, C), (T, C), (T, )
-        else:  # already the masked tokens: (B, M, ...) -> (T, ...)
-            feats, feats_agg, target = feats.flatten(0, 1), \
-                feats_agg.flatten(0, 1), target.flatten(0, 1)
-        return self.head.loss(feats, feats_agg, target)
+        # the T masked tokens of each: (T, C), (T, C), (T, )
+        pick = partial(self.masked_tokens, mask=mask, query_index=query_index)
+        return self.head.loss(pick(feats), pick(feats_agg), pick(target))
 
     @staticmethod
-    def _check_grid(num_tokens: int, mask: torch.Tensor) -> None:
+    def masked_tokens(x: torch.Tensor, mask: torch.Tensor,
+                      query_index: Optional[torch.Tensor]) -> torch.Tensor:
+        """The T masked tokens of the batch, batch-major raster order.
+
+        Args:
+            x (torch.Tensor): (B, M, ...) with ``query_index`` (already the
+                masked tokens), else (B, N, ...).
+            mask (torch.Tensor): (B, N) bool, True = masked.
+            query_index (torch.Tensor, optional): (B, Q), or None.
+
+        Returns:
+            torch.Tensor: (T, ...).
+        """
+        if query_index is not None:
+            return x.flatten(0, 1)  # (B, M, ...) -> (T, ...)
+        return x[mask]  # (B, N, ...) -> (T, ...)
+
+    def _check_grid(self, mask: torch.Tensor) -> None:
         """The tokenizer's patch grid must be the model's (mask's) one."""
-        if num_tokens != mask.shape[1]:
+        num_patches = self.target_generator.num_patches
+        if num_patches != mask.shape[1]:
             raise ValueError(
-                f'BEiTv2: tokenizer grid of {num_tokens} patches does not '
+                f'BEiTv2: tokenizer grid of {num_patches} patches does not '
                 f'match the mask grid of {mask.shape[1]}; give the '
                 'tokenizer view the size whose patch grid equals the '
                 "model's")

@@ -18,23 +18,27 @@ class MIMHead(BaseModule):
     ``lm_head``, ``shared_lm_head=True``, docs/official.md §2.2-§2.3).
 
     The features are gathered at the masked positions *before* the linear
-    layer, so the (B, N, K) logits of unmasked tokens are never computed.
-    Each branch's loss is the cross-entropy averaged over the M masked
-    tokens of the batch (``loss_mim``, ``loss_mim_agg``; mmengine sums
-    them, as the official ``loss_1 + loss_2``). It also logs the top-1 MIM
-    accuracy of each branch (``acc_mim``, ``acc_mim_agg``) and the
-    majority-code baseline on the same tokens (``acc_mim_majority``: always
-    predicting the most frequent target code), which tells a real gain from
-    a collapsed tokenizer.
+    layer, so the logits of unmasked tokens are never computed: (T, K) for
+    the T masked tokens of the batch, not (B, N, K). Each branch's loss is
+    the cross-entropy averaged over those T tokens (``loss_mim``,
+    ``loss_mim_agg``; mmengine sums them, as the official
+    ``loss_1 + loss_2``). It also logs the top-1 MIM accuracy of each branch
+    (``acc_mim``, ``acc_mim_agg``) and the majority-code baseline on the
+    same tokens (``acc_mim_majority``: always predicting the most frequent
+    target code), which tells a real gain from a collapsed tokenizer.
 
     This class shadows mmpretrain's ``MIMHead`` (a generic head around a
     pixel/feature loss module) inside the ``mmbeitv2`` scope; it is closer to
     mmpretrain's ``BEiTV2Head`` (same ``cls_head`` name) but gathers before the
-    linear layer, logs accuracies, and uses the official pretraining init (N(0,
-    .02) truncated at +-1 sigma, bias 0, docs/official.md §2.1).
+    linear layer, logs accuracies, and uses the official pretraining init
+    (N(0, 0.02) truncated at +-1 sigma, bias 0, docs/official.md §2.1).
+
+    Shapes: B images, N patches each, T masked tokens in the batch,
+    C channels, K codebook size.
 
     Args:
-        embed_dims (int): Feature width C. Defaults to 768.
+        embed_dims (int): Feature width C; ``BEiTv2`` fills it in from its
+            backbone. Defaults to 768.
         num_embed (int): Codebook size K. Defaults to 8192.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """

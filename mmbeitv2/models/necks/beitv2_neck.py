@@ -31,14 +31,19 @@ class BEiTv2Neck(BaseModule):
     ``attn.proj.weight`` and the second MLP weight are divided by sqrt(2 *
     (early_layers + i + 1)); mmpretrain uses TruncNormal(0.02) with zero
     biases); it takes a whole backbone ``arch`` (any width, e.g. the tiny test
-    archs); and the drop path of block i is ``linspace(0, dp, max(depth,
-    early_layers + num_layers))[early_layers + i]`` (as mmpretrain does).
-    Parameter names (``patch_aggregation.i``, ``norm``) are mmpretrain's.
+    archs); and the drop path of block i is entry ``early_layers + i`` of
+    ``linspace(0, dp, max(depth, early_layers + num_layers))`` (as mmpretrain
+    does). Parameter names (``patch_aggregation.i``, ``norm``) are
+    mmpretrain's.
+
+    Shapes: B images, N patches each, Q = 1 + M query tokens ([CLS] + the M
+    masked patches), C channels.
 
     Args:
         arch (str | dict): The backbone arch (``BEiTv2ViT.arch_zoo`` key or
             a dict with ``embed_dims``, ``num_layers``, ``num_heads``,
-            ``feedforward_channels``). Defaults to ``'base'``.
+            ``feedforward_channels``); ``BEiTv2`` fills it in from its
+            backbone. Defaults to ``'base'``.
         num_layers (int): Aggregation blocks. Defaults to 2.
         early_layers (int): 1-based index of the backbone block whose patch
             tokens are aggregated (9 base, 21 large). Defaults to 9.
@@ -92,7 +97,9 @@ class BEiTv2Neck(BaseModule):
         rel_pos_bias: Optional[torch.Tensor] = None,
         query_index: Optional[torch.Tensor] = None
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Args:
+        """Aggregate, then norm both branches.
+
+        Args:
             inputs (Sequence[torch.Tensor]): ``(early, final)`` raw backbone
                 tokens: ``early`` (B, 1+N, C); ``final`` (B, 1+N, C), or
                 (B, Q, C) = the ``query_index`` tokens ([CLS] first).
@@ -105,7 +112,7 @@ class BEiTv2Neck(BaseModule):
 
         Returns:
             tuple: ``norm(final)`` and ``norm(aggregated)`` patch tokens,
-            each (B, N, C), or (B, Q-1, C) with ``query_index``; [CLS]
+            each (B, N, C), or (B, M, C) with ``query_index``; [CLS]
             removed.
         """
         early, final = inputs
@@ -116,5 +123,6 @@ class BEiTv2Neck(BaseModule):
             x = layer(x, rel_pos_bias, query_index if last else None)
         if query_index is not None and len(self.patch_aggregation) == 0:
             x = gather_tokens(x, query_index)  # (B, Q, C)
-        # [CLS] is token 0 in both layouts: drop it the same way.
+        # [CLS] is token 0 in both layouts: drop it the same way,
+        # (B, 1+N, C) -> (B, N, C) or (B, Q, C) -> (B, M, C).
         return self.norm(final)[:, 1:], self.norm(x)[:, 1:]

@@ -10,7 +10,7 @@ from .relative_position_bias import relative_position_index
 
 
 def gather_tokens(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """Pick tokens per sample: (B, N, C), (B, M) long -> (B, M, C)."""
+    """Pick tokens per sample: (B, L, C), (B, Q) long -> (B, Q, C)."""
     return x.gather(1, index[..., None].expand(-1, -1, x.shape[-1]))
 
 
@@ -23,9 +23,13 @@ class BEiTAttention(nn.Module):
 
     Two numerically equivalent paths: ``use_sdpa=True`` (default) calls
     :func:`torch.nn.functional.scaled_dot_product_attention` with the
-    relative position bias as an additive float mask (the fused path of the
-    performance issue); ``use_sdpa=False`` spells out softmax(q k^T / sqrt(d)
-    + bias) v exactly as unilm does. A test checks they agree.
+    relative position bias as an additive float mask (the fused kernel);
+    ``use_sdpa=False`` spells out ``softmax(q k^T / sqrt(d) + bias) v``
+    exactly as unilm does. A test checks they agree.
+
+    Shapes: B images, L tokens each ([CLS] + N patches, or N without
+    [CLS]), Q query tokens picked by ``query_index`` (Q = 1 + M in MIM:
+    [CLS] + the M masked patches), C channels, h heads.
 
     Args:
         embed_dims (int): Token width C.
@@ -85,84 +89,90 @@ class BEiTAttention(nn.Module):
         self.proj_drop = nn.Dropout(proj_drop_rate)
 
     def _own_rel_pos_bias(self) -> Optional[torch.Tensor]:
-        """This block's own table as (heads, N, N), or None."""
+        """This block's own table as (h, L, L), or None."""
         if self.relative_position_bias_table is None:
             return None
         n = self.relative_position_index.shape[0]
         bias = self.relative_position_bias_table[
             self.relative_position_index.view(-1)].view(n, n, -1)
-        return bias.permute(2, 0, 1)  # (heads, N, N)
+        return bias.permute(2, 0, 1)  # (h, L, L)
 
     def _qkv(self, x: torch.Tensor, query_index: Optional[torch.Tensor]
              ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """q (B, heads, M, C/heads) and k, v (B, heads, N, C/heads); M = N
-        unless ``query_index`` picks the query tokens."""
-        B, N, C = x.shape
+        """q (B, h, Q, C/h) and k, v (B, h, L, C/h); Q = L unless
+        ``query_index`` picks the query tokens."""
+        B, L, C = x.shape
         qkv_bias = self.qkv.bias
         if self.q_bias is not None:
             qkv_bias = torch.cat((self.q_bias, torch.zeros_like(self.v_bias),
                                   self.v_bias))
         if query_index is None:
             qkv = F.linear(x, self.qkv.weight, qkv_bias)
-            # (B, N, 3C) -> (3, B, heads, N, C/heads)
-            qkv = qkv.reshape(B, N, 3, self.num_heads,
+            # (B, L, 3C) -> (3, B, h, L, C/h)
+            qkv = qkv.reshape(B, L, 3, self.num_heads,
                               -1).permute(2, 0, 3, 1, 4)
             return qkv.unbind(0)
-        # Only the M query rows of the q projection are needed; k and v
+        # Only the Q query rows of the q projection are needed; k and v
         # still see every token.
         q = F.linear(
             gather_tokens(x, query_index), self.qkv.weight[:C],
             None if qkv_bias is None else qkv_bias[:C])
+        # (B, Q, C) -> (B, h, Q, C/h)
         q = q.reshape(B, -1, self.num_heads, self.head_dims).transpose(1, 2)
         kv = F.linear(x, self.qkv.weight[C:],
                       None if qkv_bias is None else qkv_bias[C:])
-        # (B, N, 2C) -> (2, B, heads, N, C/heads)
-        kv = kv.reshape(B, N, 2, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        # (B, L, 2C) -> (2, B, h, L, C/h)
+        kv = kv.reshape(B, L, 2, self.num_heads, -1).permute(2, 0, 3, 1, 4)
         return (q, *kv.unbind(0))
 
     def forward(self,
                 x: torch.Tensor,
                 rel_pos_bias: Optional[torch.Tensor] = None,
                 query_index: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Args:
-            x (torch.Tensor): (B, N, C) tokens.
-            rel_pos_bias (torch.Tensor, optional): (heads, N, N) shared bias.
-            query_index (torch.Tensor, optional): (B, M) long; compute the
+        """Attend from every token, or from the ``query_index`` tokens only.
+
+        Args:
+            x (torch.Tensor): (B, L, C) tokens.
+            rel_pos_bias (torch.Tensor, optional): (h, L, L) shared bias
+                (or (h, L+1, L+1) for tokens without [CLS]).
+            query_index (torch.Tensor, optional): (B, Q) long; compute the
                 outputs of these tokens only (keys and values still use all
-                N). Same numbers as gathering the full output, at a fraction
-                of the cost when later layers read only M tokens (e.g. the
-                masked ones in MIM). Defaults to None (all tokens).
+                L). Same numbers as gathering the full output, at a fraction
+                of the cost when later layers read only Q tokens (e.g.
+                [CLS] + the masked ones in MIM). Defaults to None (all
+                tokens).
 
         Returns:
-            torch.Tensor: (B, N, C), or (B, M, C) with ``query_index``.
+            torch.Tensor: (B, L, C), or (B, Q, C) with ``query_index``.
         """
-        B, N, C = x.shape
+        B, L, C = x.shape
         q, k, v = self._qkv(x, query_index)
 
         bias = self._own_rel_pos_bias()
         if rel_pos_bias is not None:
             bias = rel_pos_bias if bias is None else bias + rel_pos_bias
-        if bias is not None and bias.shape[-1] == N + 1:
+        if bias is not None and bias.shape[-1] == L + 1:
             # no [CLS] token (backbone ``with_cls_token=False``): the table
             # rows/columns of the patch tokens only
             bias = bias[:, 1:, 1:]
         if bias is not None:
-            bias = bias.unsqueeze(0).to(q.dtype)  # (1, heads, N, N)
+            bias = bias.unsqueeze(0).to(q.dtype)  # (1, h, L, L)
             if query_index is not None:
-                # rows of the queries: (1, h, N, N) -> (B, h, M, N)
+                # rows of the queries: (1, h, L, L) -> (B, h, Q, L)
                 bias = bias.expand(B, -1, -1, -1).gather(
                     2, query_index[:, None, :, None].expand(
-                        -1, self.num_heads, -1, N))
+                        -1, self.num_heads, -1, L))
 
         if self.use_sdpa:
             x = F.scaled_dot_product_attention(
                 q, k, v, attn_mask=bias,
                 dropout_p=self.attn_drop_rate if self.training else 0.)
         else:
-            attn = (q * self.scale) @ k.transpose(-2, -1)  # (B, h, N, N)
+            attn = (q * self.scale) @ k.transpose(-2, -1)  # (B, h, Q, L)
             if bias is not None:
                 attn = attn + bias
             attn = self.attn_drop(attn.softmax(dim=-1))
             x = attn @ v
-        x = x.transpose(1, 2).reshape(B, -1, C)  # (B, N or M, C)
+        # (B, h, Q, C/h) -> (B, Q, C), Q = L without ``query_index``
+        x = x.transpose(1, 2).reshape(B, -1, C)
         return self.proj_drop(self.proj(x))

@@ -54,9 +54,12 @@ def _norm(norm_cfg: Optional[dict], embed_dims: int) -> nn.Module:
 class BEiTBlock(nn.Module):
     """A pre-norm BEiT transformer block with optional layer scale.
 
-    ``x = x + drop_path(gamma_1 * attn(ln1(x)))``; ``x = x + drop_path(gamma_2
-    * ffn(ln2(x)))`` (docs/official.md §2.1). Parameter names follow
-    mmpretrain's ``BEiTTransformerEncoderLayer``.
+    ``x = x + drop_path(gamma_1 * attn(ln1(x)))``, then
+    ``x = x + drop_path(gamma_2 * ffn(ln2(x)))`` (docs/official.md §2.1).
+    Parameter names follow mmpretrain's ``BEiTTransformerEncoderLayer``.
+
+    Shapes: B images, L tokens each ([CLS] + N patches), Q query tokens
+    picked by ``query_index``, C channels, h heads (see ``BEiTAttention``).
 
     Args:
         embed_dims (int): Token width C.
@@ -123,7 +126,7 @@ class BEiTBlock(nn.Module):
                  query_index: Optional[torch.Tensor]) -> torch.Tensor:
         y = self.attn(self.ln1(x), rel_pos_bias, query_index)
         if query_index is not None:
-            x = gather_tokens(x, query_index)  # (B, M, C)
+            x = gather_tokens(x, query_index)  # (B, Q, C)
         x = x + self.drop_path(y if self.gamma_1 is None else self.gamma_1 * y)
         y = self.ffn(self.ln2(x))  # stochastic depth inside ``ffn``
         x = x + (y if self.gamma_2 is None else self.gamma_2 * y)
@@ -133,16 +136,18 @@ class BEiTBlock(nn.Module):
                 x: torch.Tensor,
                 rel_pos_bias: Optional[torch.Tensor] = None,
                 query_index: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Args:
-            x (torch.Tensor): (B, N, C).
-            rel_pos_bias (torch.Tensor, optional): (heads, N, N) shared bias.
-            query_index (torch.Tensor, optional): (B, M) long; return only
+        """One block, on every token or on the ``query_index`` tokens.
+
+        Args:
+            x (torch.Tensor): (B, L, C).
+            rel_pos_bias (torch.Tensor, optional): (h, L, L) shared bias.
+            query_index (torch.Tensor, optional): (B, Q) long; return only
                 these tokens' outputs, computed at their cost (attention
-                still reads all N tokens). For a last block whose consumers
-                read M < N tokens. Defaults to None (all tokens).
+                still reads all L tokens). For a last block whose consumers
+                read Q < L tokens. Defaults to None (all tokens).
 
         Returns:
-            torch.Tensor: (B, N, C), or (B, M, C) with ``query_index``.
+            torch.Tensor: (B, L, C), or (B, Q, C) with ``query_index``.
         """
         if self.with_cp and x.requires_grad:
             return cp.checkpoint(

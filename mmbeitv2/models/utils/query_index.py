@@ -15,6 +15,9 @@ Boolean indexing (``x[mask]``) has a data-dependent output size, so on an
 accelerator it waits for the device (a host-device sync). With the same
 number M of masked patches in every image, the (B, M) positions come from a
 stable argsort instead: fixed shapes, no sync.
+
+Shapes: B images, N patches each, M masked patches per image, Q = 1 + M
+query tokens ([CLS] + the masked patches).
 """
 from typing import Optional
 
@@ -62,7 +65,7 @@ def masked_positions(mask: torch.Tensor, num_masked: int) -> torch.Tensor:
 
 
 def with_cls_index(positions: torch.Tensor) -> torch.Tensor:
-    """Patch indices -> a ``query_index``: (B, M) -> (B, 1+M), [CLS]
+    """Patch indices -> a ``query_index``: (B, M) -> (B, Q), [CLS]
     (token 0) first, patch i as token i + 1. The one place the [CLS]
     offset is applied."""
     return torch.cat([positions.new_zeros(positions.shape[0], 1),
@@ -78,7 +81,7 @@ def masked_query_index(mask: torch.Tensor, num_masked: int) -> torch.Tensor:
         num_masked (int): M.
 
     Returns:
-        torch.Tensor: (B, 1+M) long token indices, [CLS] first, then the
-        masked patches in raster order.
+        torch.Tensor: (B, Q) long token indices, Q = 1 + M: [CLS] first,
+        then the masked patches in raster order.
     """
     return with_cls_index(masked_positions(mask, num_masked))

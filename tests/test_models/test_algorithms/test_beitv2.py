@@ -224,13 +224,56 @@ def test_targets_in_fp32_under_autocast():
     assert dtypes == [torch.float32] * 3 + [torch.bfloat16]
 
 
-def test_grid_mismatch_is_reported():
+@pytest.mark.parametrize('num_masked', [0, 1])
+def test_grid_mismatch_is_reported(num_masked):
+    """Checked once, before any token is computed, on both paths (no masked
+    patch: every token computed; one in each image: masked-only)."""
     model = build_model()
     data = model.data_preprocessor(batch(), training=False)
     for ds in data['data_samples']:
-        ds.set_field(np.zeros((2, 2), bool), 'mask')
-    with pytest.raises(ValueError, match='tokenizer grid'):
+        mask = np.zeros((2, 2), bool)
+        mask.flat[:num_masked] = True
+        ds.set_field(mask, 'mask')
+    model.target_generator.get_tokens = None  # never reached
+    with pytest.raises(ValueError, match='tokenizer grid of 16 patches does '
+                       'not match the mask grid of 4'):
         model(**data, mode='loss')
+
+
+def test_widths_follow_the_backbone():
+    """The neck's arch and the head's width are the backbone's when the
+    config leaves them out: the same model as one that states them."""
+    cfg = tiny_cfg()
+    del cfg['backbone']['out_indices'], cfg['neck']['arch'], \
+        cfg['head']['embed_dims']
+    model = MODELS.build(cfg)
+    block = model.neck.patch_aggregation[0]
+    assert (block.attn.embed_dims, block.attn.num_heads,
+            block.ffn.feedforward_channels) == (64, 2, 128)
+    assert model.head.cls_head.in_features == 64
+    stated = MODELS.build(tiny_cfg())
+    assert [(n, p.shape) for n, p in model.named_parameters()] == \
+        [(n, p.shape) for n, p in stated.named_parameters()]
+
+
+@pytest.mark.parametrize('part,key,value,message', [
+    ('head', 'embed_dims', 32,
+     r"head\.embed_dims=32 differs from the backbone's embed_dims=64; "
+     'leave head.embed_dims unset'),
+    ('neck', 'arch', dict(ARCH, embed_dims=32),
+     r"neck\.arch embed_dims=32 differs from the backbone's embed_dims=64; "
+     'leave neck.arch unset'),
+    ('neck', 'arch', dict(ARCH, feedforward_channels=256),
+     r'neck\.arch feedforward_channels=256 differs .*=128'),
+    ('neck', 'arch', 'base', r'neck\.arch embed_dims=768 .*embed_dims=64'),
+])
+def test_width_mismatch_is_refused_in_one_line(part, key, value, message):
+    from mmbeitv2.errors import ConfigValueError
+    cfg = tiny_cfg()
+    cfg[part][key] = value
+    with pytest.raises(ConfigValueError, match=message) as info:
+        MODELS.build(cfg)
+    assert '\n' not in str(info.value)
 
 
 def test_early_layers_stated_once():
