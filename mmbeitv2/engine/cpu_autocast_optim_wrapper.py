@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-"""bf16 autocast on CPU for ``tools/train.py --amp --amp-cpu-bf16``."""
+"""bf16 autocast on CPU for ``tools/train.py --amp``."""
 from contextlib import contextmanager
 
 import torch
@@ -18,9 +18,11 @@ class CPUAutocastOptimWrapper(OptimWrapper):
     wrapper only adds ``torch.autocast('cpu', torch.bfloat16)`` around the
     forward (the backward follows the forward's dtypes). Parameters,
     gradients and optimizer state stay fp32, as with ``AmpOptimWrapper``.
-    It exists to exercise the mixed-precision code paths on a machine
-    without a GPU (the tokenizer's fp32 targets, the quantizer's fp32
-    codebook math); on CPUs without bf16 instructions it is not faster.
+    ``tools/train.py --amp`` picks it on CPUs with native bf16 matmuls
+    (AMX-BF16 / AVX512-BF16, :func:`mmbeitv2.cli.amp.cpu_bf16_support`);
+    ``--amp-cpu-bf16`` forces it elsewhere, to exercise the mixed-precision
+    code paths (the quantizer's fp32 codebook math), where it is not
+    faster.
 
     Args:
         dtype (str): The autocast dtype; only ``'bfloat16'`` (fp16 on CPU

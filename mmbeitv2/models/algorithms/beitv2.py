@@ -1,5 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 # Modified from https://github.com/microsoft/unilm/blob/master/beit2/engine_for_pretraining.py  # noqa: E501
+from contextlib import nullcontext
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -35,7 +36,12 @@ class BEiTv2(BaseSelfSupervisor):
     The tokenizer is frozen explicitly (docs/official.md §1.7,
     docs/stack_notes.md #5): its parameters get ``requires_grad=False``,
     :meth:`train` keeps it in eval mode, and its tokens are computed under
-    ``torch.no_grad()``, in fp32 even under autocast (``--amp``). Pair the
+    ``torch.no_grad()``. Under autocast (``--amp``) the tokenizer runs in
+    the student's autocast, as the official loop does
+    (``beit2/engine_for_pretraining.py`` calls
+    ``vqkd.get_codebook_indices`` inside ``torch.cuda.amp.autocast()``; the
+    tokenizer keeps ``encode_task_layer`` and the codebook distances in fp32
+    itself); ``tokenizer_precision='fp32'`` runs all of it in fp32. Pair the
     model with an optimizer constructor that skips parameters without grad
     (the configs use mmpretrain's ``LearningRateDecayOptimWrapperConstructor``
     with ``layer_decay_rate=1.0``) so it is not in the optimizer, and DDP
@@ -65,6 +71,10 @@ class BEiTv2(BaseSelfSupervisor):
             only the tokens the losses read (see :meth:`loss`). Same losses
             and gradients within float noise, fewer FLOPs; False runs every
             token through every block. Defaults to True.
+        tokenizer_precision (str): ``'autocast'`` (official): under
+            ``--amp`` the tokenizer's encoder runs in the student's
+            autocast; ``'fp32'``: the whole tokenizer in fp32 (slower under
+            autocast; no near-tied code can flip). Defaults to 'autocast'.
         data_preprocessor (dict, optional): Two views, e.g.
             ``TwoNormDataPreprocessor`` with ImageNet mean/std for the model
             view and ``second_mean=0, second_std=255`` (-> [0, 1]) for the
@@ -78,8 +88,14 @@ class BEiTv2(BaseSelfSupervisor):
                  head: dict,
                  target_generator: dict,
                  use_masked_only_last_blocks: bool = True,
+                 tokenizer_precision: str = 'autocast',
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        if tokenizer_precision not in ('autocast', 'fp32'):
+            raise ConfigValueError(
+                f'BEiTv2: tokenizer_precision={tokenizer_precision!r} is '
+                "not 'autocast' (official) or 'fp32'")
+        self.tokenizer_precision = tokenizer_precision
         # The paper's layer l is stated once, in the neck (docs/official.md
         # §2.2): the backbone returns block l's tokens and the last block's.
         early_layers = neck.get('early_layers') if isinstance(neck, dict) \
@@ -210,9 +226,12 @@ class BEiTv2(BaseSelfSupervisor):
             features.
         """
         tokenizer = self.target_generator
-        # fp32 even under --amp: low-precision distances flip near-tied
-        # codes, and bf16 targets need a parity test first.
-        with torch.autocast(images01.device.type, enabled=False):
+        # 'autocast' (official): the student's autocast, if any, reaches the
+        # tokenizer's encoder; 'fp32': disabled for all of it (a named
+        # deviation: slower under --amp, never flips a near-tied code).
+        precision = nullcontext() if self.tokenizer_precision == 'autocast' \
+            else torch.autocast(images01.device.type, enabled=False)
+        with precision:
             if query_index is None:
                 target = tokenizer.get_tokens(images01.float())
             else:
