@@ -14,7 +14,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-FEATURE_KINDS = ('cls', 'mean', 'patch', 'layers')
+# One extractor for the API, the tools and the kNN monitor (re-exported).
+from mmbeitv2.evaluation.backbone_features import (  # noqa: F401
+    FEATURE_KINDS, backbone_features)
 
 
 def _backbone(model) -> torch.nn.Module:
@@ -149,49 +151,6 @@ def image_batches(model, images, batch_size: int = 32,
         collate_fn=torch.stack)
     for batch in loader:
         yield normalize(batch)
-
-
-@torch.no_grad()
-def backbone_features(vit, x: torch.Tensor, kind: str) -> torch.Tensor:
-    """One batch's features from a ``BEiTv2ViT``.
-
-    Args:
-        vit (BEiTv2ViT): The backbone.
-        x (torch.Tensor): (B, 3, H, W) normalised images.
-        kind (str): ``'cls'`` the last block's [CLS] (after the final norm
-            if the model has one), (B, C); ``'mean'`` the pooled feature,
-            i.e. ``ln2`` of the mean patch token for a fine-tuned
-            (``avg_featmap``) backbone, else the plain mean, (B, C);
-            ``'patch'`` the last block's patch tokens, (B, N, C);
-            ``'layers'`` every block's [CLS], (B, L, C).
-
-    Returns:
-        torch.Tensor: The features.
-    """
-    if kind not in FEATURE_KINDS:
-        raise ValueError(f'unknown feature kind {kind!r}; use one of '
-                         f'{FEATURE_KINDS}')
-    if kind in ('cls', 'layers') and vit.cls_token is None:
-        raise ValueError(f'kind={kind!r} needs a [CLS] token')
-    saved = vit.out_type, vit.out_indices
-    last = vit.num_layers - 1
-    vit.out_type = 'raw'
-    vit.out_indices = list(range(vit.num_layers)) if kind == 'layers' \
-        else [last]
-    try:
-        outs = vit(x)  # per block: (B, extra + N, C)
-    finally:
-        vit.out_type, vit.out_indices = saved
-    if kind == 'layers':
-        return torch.stack([o[:, 0] for o in outs], dim=1)  # (B, L, C)
-    tokens = outs[-1]
-    if kind == 'cls':
-        return tokens[:, 0]
-    patch = tokens[:, vit.num_extra_tokens:]  # (B, N, C)
-    if kind == 'patch':
-        return patch
-    mean = patch.mean(dim=1)
-    return vit.ln2(mean) if hasattr(vit, 'ln2') else mean
 
 
 @torch.no_grad()

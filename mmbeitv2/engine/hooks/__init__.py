@@ -1,5 +1,11 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-from .codebook_usage_hook import CodebookUsageHook  # noqa: F401
-from .exact_resume_hook import ExactResumeHook  # noqa: F401
-from .nonfinite_loss_hook import NonFiniteLossHook  # noqa: F401
-from .preemption_hook import PreemptionHook  # noqa: F401
+from .codebook_usage_hook import CodebookUsageHook
+from .exact_resume_hook import ExactResumeHook
+from .knn_monitor_hook import KNNMonitorHook
+from .nonfinite_loss_hook import NonFiniteLossHook
+from .preemption_hook import PreemptionHook
+
+__all__ = [
+    'CodebookUsageHook', 'ExactResumeHook', 'KNNMonitorHook',
+    'NonFiniteLossHook', 'PreemptionHook'
+]
