@@ -39,6 +39,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument('--img-size', type=int, default=224)
     p.add_argument('--dtype', default='fp32', choices=list(DTYPES))
+    p.add_argument('--ref-dtype', default=None, choices=list(DTYPES),
+                   help="mmpretrain's dtype if not --dtype, e.g. fp32: its "
+                   "own runner's best CPU step (mmengine's AmpOptimWrapper "
+                   'cannot autocast on CPU) against ours under --dtype bf16')
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--steps', type=int, default=5, help='timed steps/side')
     p.add_argument('--warmup', type=int, default=1, help='steps per side')
@@ -77,7 +81,9 @@ class Trainer:
     def __init__(self, side: Side, args: argparse.Namespace,
                  device: torch.device) -> None:
         self.side, self.device = side, device
-        self.dtype = DTYPES[args.dtype]
+        ref_dtype = args.ref_dtype or args.dtype
+        self.dtype = DTYPES[ref_dtype if side.name == 'mmpretrain'
+                            else args.dtype]
         params = [p for p in side.model.parameters() if p.requires_grad]
         fused = args.fused_adamw or (args.fused_adamw_ours
                                      and side.name == 'mmbeitv2')
@@ -86,7 +92,7 @@ class Trainer:
             params, lr=side.lr, betas=(0.9, 0.98), weight_decay=0.05,
             **extra)
         self.scaler = torch.amp.GradScaler(
-            device.type, enabled=args.dtype == 'fp16')
+            device.type, enabled=self.dtype == torch.float16)
         self.loss_fn = side.loss
         if (args.compile and side.name == 'mmbeitv2') or \
                 (args.compile_ref and side.name == 'mmpretrain'):
@@ -145,9 +151,12 @@ def run_stage(stage: str, args: argparse.Namespace, device: torch.device,
                    patch_size=opts.get('patch_size', 16))
         for i in range(args.steps + 1)
     ]
+    # the first warm-up step holds torch.compile's tracing and codegen
+    first_step = {}
     for i in range(args.warmup):
         for tr in trainers:
-            tr.step(batches[-1])
+            t = time_call(lambda: tr.step(batches[-1]), device)
+            first_step.setdefault(tr.side.name, t)
     res = dict(stage=stage, sides={})
     # FLOPs grow linearly with the batch: count them on a 1-image step
     # (cheap) and scale.
@@ -156,7 +165,8 @@ def run_stage(stage: str, args: argparse.Namespace, device: torch.device,
     for tr in trainers:
         res['sides'][tr.side.name] = dict(
             flops_per_step=count_flops(lambda: tr.step(one)) *
-            args.batch_size)
+            args.batch_size,
+            first_step_s=first_step.get(tr.side.name))
     for i in range(args.steps):
         # alternate which side goes first, so drift hits both equally
         order = trainers if i % 2 == 0 else trainers[::-1]
@@ -205,7 +215,8 @@ def report(res: Dict, peak: float) -> None:
               f"{r['flops_per_image'] / 1e9:.1f} GFLOP/img, "
               f"{r['flops_per_s'] / 1e9:.1f} GFLOP/s, MFU {r['mfu']:.1%}, "
               f"peak mem {r['peak_bytes'] / 2**20:.0f} MiB "
-              f"(step +{r['step_delta_bytes'] / 2**20:.0f} MiB)")
+              f"(step +{r['step_delta_bytes'] / 2**20:.0f} MiB), first "
+              f"warm-up step {r.get('first_step_s') or 0:.1f}s")
     if 'ratio' in res:
         for key, what in (('ratio', 'wall'), ('ratio_cpu_time', 'cpu')):
             q = res[key]
@@ -222,8 +233,9 @@ def main() -> None:
     # quiet mmengine's per-parameter init report
     MMLogger.get_instance('benchmark_train', log_level='WARNING')
     register_all_modules(init_default_scope=False)
-    peak_dtype = DTYPES[args.dtype] if device.type == 'cuda' \
-        else torch.float32
+    # MFU against the peak of the dtype the matmuls run in (bf16 autocast:
+    # the bf16 peak, on CPUs with AMX / AVX512-BF16 several times fp32's)
+    peak_dtype = DTYPES[args.dtype]
     peaks = [matmul_peak(device, peak_dtype)]
     stages = ['vqkd', 'pretrain', 'finetune'] \
         if args.stage == 'all' else [args.stage]
@@ -232,7 +244,8 @@ def main() -> None:
     peak = max(peaks)
     print(f'\nmachine: {platform.processor() or platform.machine()}, '
           f'torch {torch.__version__}, threads {torch.get_num_threads()}, '
-          f'device {args.device}, dtype {args.dtype}, arch {args.arch}, '
+          f'device {args.device}, dtype {args.dtype} (mmpretrain '
+          f'{args.ref_dtype or args.dtype}), arch {args.arch}, '
           f'batch {args.batch_size}, img {args.img_size}')
     print(f'matmul peak ({peak_dtype}, 2048^2): start '
           f'{peaks[0] / 1e9:.1f}, end {peaks[1] / 1e9:.1f} GFLOP/s')

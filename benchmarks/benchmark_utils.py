@@ -167,7 +167,8 @@ def matmul_peak(device: torch.device,
 
     Args:
         device (torch.device): Where to run.
-        dtype (torch.dtype): fp32 on CPU; bf16/fp16 for CUDA autocast runs.
+        dtype (torch.dtype): The dtype the timed matmuls run in (bf16 /
+            fp16 for autocast runs, also on CPU).
             Defaults to torch.float32.
         size (int): Matrix size. Defaults to 2048.
         reps (int): Timed repetitions; the fastest counts. Defaults to 10.
