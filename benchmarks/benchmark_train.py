@@ -155,8 +155,11 @@ def run_stage(stage: str, args: argparse.Namespace, device: torch.device,
     first_step = {}
     for i in range(args.warmup):
         for tr in trainers:
-            t = time_call(lambda: tr.step(batches[-1]), device)
-            first_step.setdefault(tr.side.name, t)
+            start = time.perf_counter()
+            tr.step(batches[-1])
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            first_step.setdefault(tr.side.name, time.perf_counter() - start)
     res = dict(stage=stage, sides={})
     # FLOPs grow linearly with the batch: count them on a 1-image step
     # (cheap) and scale.
