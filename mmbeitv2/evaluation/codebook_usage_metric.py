@@ -4,6 +4,7 @@ from typing import Any, Optional, Sequence
 import torch
 from mmengine.evaluator import BaseMetric
 
+from mmbeitv2.errors import ConfigValueError
 from mmbeitv2.models.tokenizers.codebook_utils import codebook_stats
 from mmbeitv2.registry import METRICS
 
@@ -36,10 +37,14 @@ class CodebookUsageMetric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
+            tokens = sample['tokens'].flatten().long().cpu()
+            if tokens.numel() and int(tokens.max()) >= self.num_embed:
+                raise ConfigValueError(
+                    f'CodebookUsageMetric: token id {int(tokens.max())} >= '
+                    f'num_embed={self.num_embed}; set val_evaluator.num_embed '
+                    "(and test_evaluator's) to the quantizer's num_embed")
             result = dict(
-                counts=torch.bincount(
-                    sample['tokens'].flatten().long().cpu(),
-                    minlength=self.num_embed))
+                counts=torch.bincount(tokens, minlength=self.num_embed))
             if 'rec_cos_distance' in sample:
                 result['rec_cos_distance'] = float(sample['rec_cos_distance'])
             self.results.append(result)

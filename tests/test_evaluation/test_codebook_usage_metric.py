@@ -1,8 +1,10 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 import math
 
+import pytest
 import torch
 
+from mmbeitv2.errors import ConfigValueError
 from mmbeitv2.evaluation import CodebookUsageMetric
 
 
@@ -30,3 +32,15 @@ def test_collapsed_codebook():
     assert res['codebook/usage'] == 25.0
     assert math.isclose(res['codebook/perplexity'], 1.0)
     assert 'codebook/rec_cos_distance' not in res
+
+
+def test_token_id_beyond_num_embed_is_a_one_line_error():
+    """A metric configured for fewer codes than the quantizer has (e.g. a
+    K=8192 tokenizer with the K=1024 evaluator) names the fix."""
+    metric = CodebookUsageMetric(num_embed=4)
+    with pytest.raises(ConfigValueError) as err:
+        metric.process({}, [dict(tokens=torch.tensor([0, 5]))])
+    assert str(err.value) == (
+        'CodebookUsageMetric: token id 5 >= num_embed=4; set '
+        "val_evaluator.num_embed (and test_evaluator's) to the quantizer's "
+        'num_embed')

@@ -8,3 +8,6 @@ model = dict(
     quantizer=dict(num_embed=8192),
     decoder=dict(arch=dict(num_layers=3)))
 work_dir = './work_dirs/ablations/k8192-dec3/vqkd'
+# the usage metric counts over the same K
+val_evaluator = dict(num_embed=8192)
+test_evaluator = val_evaluator
