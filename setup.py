@@ -28,8 +28,8 @@ setup(
     packages=find_packages(
         exclude=('configs', 'tools', 'tests', 'tests.*', 'benchmarks',
                  'benchmarks.*')),
-    # the demo's embedded CIFAR-10 subset (mmbeitv2/datasets/embedded/)
-    package_data={'mmbeitv2': ['datasets/embedded/*']},
+    # the demo's embedded CIFAR-10 subset (mmbeitv2/datasets/demo/embedded/)
+    package_data={'mmbeitv2': ['datasets/demo/embedded/*']},
     python_requires='>=3.10',
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require={'tests': read_requirements('requirements/tests.txt')},

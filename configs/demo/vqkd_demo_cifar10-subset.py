@@ -1,5 +1,5 @@
 # Demo stage 1 (tools/run_demo.py, the default): VQ-KD on the embedded
-# CIFAR-10 subset (mmbeitv2/datasets/embedded/: 500 train / 100 test real
+# CIFAR-10 subset (mmbeitv2/datasets/demo/embedded/: 500 train / 100 test real
 # photos per class, unpacked by run_demo.py, which also sets data_root).
 # The CIFAR-10 benchmark's tokenizer config (vqkd_cifar10.py: 4x128 ViT
 # encoder, 1-block decoder, K = 1024 with dead-code restart, the offline
@@ -7,13 +7,15 @@
 # speed option (docs/demo.md): the teacher feature cache. The train crops
 # are drawn from 3 fixed views per image (FixedViews), so the frozen
 # teacher runs once per view and its maps are reused in later epochs
-# (VQKDTokenizer(teacher_cache=True); losses equal the uncached ones for
-# the same views). Without it: --cfg-options model.teacher_cache=False and
-# the plain pipeline, train_dataloader.dataset.pipeline=... (base config).
+# (cache=True wraps the teacher in CachedTeacher; losses equal the
+# uncached ones for the same views). Children and --cfg-options still set
+# the teacher's own fields as model.teacher.<field>. Without the cache:
+# --cfg-options model.teacher.cache=False and the plain pipeline,
+# train_dataloader.dataset.pipeline=... (base config).
 _base_ = ['./vqkd_cifar10.py']
 
 data_root = 'data/cifar10_subset/'
-model = dict(teacher_cache=True)
+model = dict(teacher=dict(cache=True))
 train_pipeline = [
     _base_.train_pipeline[0],  # load
     dict(type='FixedViews', num_views=3,

@@ -1,5 +1,5 @@
 # Demo stage 1 (tools/run_demo.py): VQ-KD tokenizer training on shapes10,
-# the embedded default data set (mmbeitv2/datasets/demo_data.py; the demo
+# the embedded default data set (mmbeitv2/datasets/demo/shapes10.py; the demo
 # writes 10 x 200 train / 10 x 50 val images, 32 px). The rest is the small CPU
 # CIFAR-10 config: 4x128 ViT encoder, 1-block decoder, K = 1024 codes
 # with dead-code restart, the offline EfficientNet-Lite0 teacher at 128 px.

@@ -100,7 +100,7 @@ def load_tokenizer_checkpoint(model: torch.nn.Module,
     """
     state, ignored = filter_tokenizer_state(
         read_checkpoint(path, trusted), prefix)
-    # The running target mean of ``center_target`` only serves the
+    # The running target mean of ``CenteredTeacher`` only serves the
     # reconstruction loss: a tokens-only model does not need it.
     own = model.state_dict()
     for key in [k for k in state

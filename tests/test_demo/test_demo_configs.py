@@ -61,7 +61,8 @@ def test_demo_config_builds_and_steps(config):
         data = model.data_preprocessor(
             dict(inputs=[x, x], data_samples=_samples(4, True)), True)
     else:  # a batch as default_collate (tools/train.py) gives it
-        samples = _samples(4, with_view_id=cfg.model.get('teacher_cache'))
+        samples = _samples(
+            4, with_view_id=(cfg.model.get('teacher') or {}).get('cache'))
         data = model.data_preprocessor(
             dict(inputs=x, data_samples=samples), True)
     losses = model(**data, mode='loss')

@@ -45,7 +45,7 @@ def test_forward_matches_official(fixture, use_sdpa):
         z_e = model.encode(fixture['images01'])  # (B, D, H, W)
         z_q, loss_commit, idx = model.quantize(z_e)
         rec = model.decode(z_q)
-        loss_rec = model.rec_loss(rec, fixture['target'])
+        loss_rec = model.calculate_rec_loss(rec, fixture['target'])
         tokens = model.get_tokens(fixture['images01'])
     diffs = {
         'encode_task_out':

@@ -10,7 +10,7 @@ NNNN.jpg``: the files are copied byte for byte, as for the shipped archive)
 or the official python archive (``cifar-10-python.tar.gz`` or its unpacked
 ``cifar-10-batches-py/``: images are encoded as JPEG, quality 90). The tar
 is written with sorted names, zero owners and a fixed mtime, so the same
-input gives the same bytes. See ``mmbeitv2/datasets/embedded/README.md``;
+input gives the same bytes. See ``mmbeitv2/datasets/demo/embedded/README.md``;
 the archive is written by ``mmbeitv2.demo.make_cifar10_subset``.
 """
 import argparse

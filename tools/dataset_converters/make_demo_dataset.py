@@ -5,11 +5,12 @@
         [--train 200 --val 50 --size 32 --seed 0]
 
 ImageFolder layout: ``ROOT/{train,val}/<class>/<class>_NNNNN.png`` plus
-``ROOT/meta.json``; see ``mmbeitv2/datasets/demo_data.py`` and docs/demo.md.
+``ROOT/meta.json``; see ``mmbeitv2/datasets/demo/shapes10.py`` and
+docs/demo.md.
 """
 import argparse
 
-from mmbeitv2.datasets.demo_data import write_demo_dataset
+from mmbeitv2.datasets.demo.shapes10 import write_demo_dataset
 
 
 def main() -> None:

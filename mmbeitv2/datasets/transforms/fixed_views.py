@@ -21,7 +21,8 @@ class FixedViews(BaseTransform):
 
     Why: with a finite set of views, anything computed from a view by a
     frozen network can be computed once and reused, e.g. the VQ-KD
-    teacher's features (``VQKDTokenizer(teacher_cache=True)``). It is a
+    teacher's features (``CachedTeacher``: ``cache=True`` in the
+    tokenizer's teacher config). It is a
     named speed option of the small CPU configs, not the paper's setup
     (which draws a new crop every time): the tokenizer then sees
     ``num_views`` crops per image instead of one per epoch.

@@ -9,10 +9,9 @@ from torch import nn
 
 from mmbeitv2.checkpoint import loads_pretrained
 from mmbeitv2.checkpoint.tokenizer_loading import load_tokenizer_checkpoint
-from mmbeitv2.errors import UserInputError
 from mmbeitv2.registry import MODELS
 from .codebook_utils import codebook_stats
-from .teachers.base_teacher import map_to_tokens
+from .teachers import build_teacher
 from .vqkd_arch import arch_from_config, check_teacher_width
 
 # Encoder/decoder: fine-tune-style ViT, abs pos-embed, no layer scale
@@ -39,22 +38,28 @@ class VQKDTokenizer(BaseModel):
     """The BEiT v2 visual tokenizer, trained by vector-quantized knowledge
     distillation (https://arxiv.org/abs/2208.06366).
 
-    ``encode`` (ViT encoder -> ``encoder_norm`` on the patch tokens ->
-    ``encode_task_layer`` in fp32) -> ``quantize``
+    ``loss`` follows the official ``VQKD.forward`` (unilm beit2
+    ``modeling_vqkd.py``): ``get_regress_target`` (the frozen teacher's
+    features) -> ``encode`` (ViT encoder -> ``encoder_norm`` on the patch
+    tokens -> ``encode_task_layer`` in fp32) -> ``quantize``
     (:class:`NormEMAVectorQuantizer`) -> ``decode`` (ViT decoder on the (B, D,
-    H, W) code map -> ``decoder_norm`` -> ``decode_task_layer``) -> cosine loss
-    against a frozen teacher + commitment loss (docs/official.md §1.1-§1.4).
+    H, W) code map -> ``decoder_norm`` -> ``decode_task_layer``) ->
+    ``calculate_rec_loss`` (1 - cos to the target) + commitment loss
+    (docs/official.md §1.1-§1.4).
 
     Input contract: ``images`` are float RGB in **[0, 1]** at the tokenizer's
     resolution; they are mapped to [-1, 1] with ``x * 2 - 1`` (the official
     ``x * 255 / 127.5 - 1``). The range is asserted on the first batch.
 
     The teacher is **not** a registered sub-module: it is kept in a plain
-    list, so it is never in ``state_dict()``, ``parameters()`` or the
-    optimizer; ``_apply`` moves it with the model (``.to()``, ``.cuda()``).
-    With ``teacher=None`` (a frozen target generator) nothing is built for
-    it and only ``get_tokens``/``predict`` work; the decoder is still built
-    so that tokenizer checkpoints load strictly (docs/official.md §1.7).
+    list, so its weights are never in ``state_dict()``, ``parameters()`` or
+    the optimizer; ``_apply`` moves it with the model (``.to()``,
+    ``.cuda()``). What training updates in it (:class:`CenteredTeacher`'s
+    running mean) is saved under the tokenizer's own keys
+    (``target_mean``, ``target_mean_initted``). With ``teacher=None`` (a
+    frozen target generator) nothing is built for it and only
+    ``get_tokens``/``predict`` work; the decoder is still built so that
+    tokenizer checkpoints load strictly (docs/official.md §1.7).
 
     Checkpoint = encoder, ``encoder_norm`` (official ``encoder.fc_norm``),
     ``encode_task_layer``, ``quantize`` (``initted`` = 1), decoder,
@@ -72,26 +77,13 @@ class VQKDTokenizer(BaseModel):
         quantizer (dict): :class:`NormEMAVectorQuantizer` kwargs.
         decoder_out_dims (int): Teacher feature width (512 CLIP, 768 DINO).
             Defaults to 512.
-        teacher (dict, optional): Teacher config; None for tokens only.
-            Defaults to None.
-        center_target (bool): Deviation from the paper (docs/official.md §1.4
-        has no
-            centring): subtract a running mean of the teacher features
-            (buffer ``target_mean``, EMA, updated in training) before the
-            cosine loss, for teachers whose patch features share one large
-            direction (docs/demo.md). Defaults to False.
-        center_momentum (float): EMA momentum of ``target_mean``.
-            Defaults to 0.99.
-        teacher_cache (bool): Speed option of the small CPU configs (not the
-            paper's setup): keep the frozen teacher's feature map of every
-            training view in memory and reuse it when the view comes again,
-            so the teacher runs once per view instead of once per epoch.
-            Needs a finite set of views with ids: the train pipeline's
-            random transforms wrapped in ``FixedViews`` and
-            ``PackInputs(algorithm_keys=['view_id'])``. Losses equal the
-            uncached ones. Memory: one teacher map per view (e.g. 112 x 4 x 4
-            floats = 7 KB for EfficientNet-Lite0 at 64 px). Not saved in
-            checkpoints (a resumed run refills it). Defaults to False.
+        teacher (dict, optional): Teacher config; None for tokens only. Two
+            options of the small CPU configs (not the paper's setup) may be
+            set in it; :func:`build_teacher` turns them into wrappers:
+            ``cache=True`` (:class:`CachedTeacher`, the teacher runs once
+            per fixed training view) and ``center=True`` with
+            ``center_momentum`` (:class:`CenteredTeacher`, a running mean
+            is subtracted from the targets). Defaults to None.
         vqkd_config (str, optional): The VQ-KD config a trained tokenizer
             was trained with: its model's encoder, decoder, quantizer and
             decoder_out_dims replace the ones given here (swaps the frozen
@@ -107,9 +99,6 @@ class VQKDTokenizer(BaseModel):
                  quantizer: dict,
                  decoder_out_dims: int = 512,
                  teacher: Optional[dict] = None,
-                 center_target: bool = False,
-                 center_momentum: float = 0.99,
-                 teacher_cache: bool = False,
                  vqkd_config: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -131,19 +120,9 @@ class VQKDTokenizer(BaseModel):
         self.decode_task_layer = _task_layer(dec_dims, decoder_out_dims)
         self._teacher: List[nn.Module] = []
         if teacher is not None:
-            self._teacher.append(MODELS.build(teacher))
+            self._teacher.append(build_teacher(teacher, decoder_out_dims))
             check_teacher_width(self.teacher, decoder_out_dims)
         self._range_checked = False
-        self.teacher_cache = teacher_cache
-        # view_id -> the teacher's raw (C, h', w') map (teacher_cache)
-        self._teacher_maps: Dict[int, torch.Tensor] = {}
-        self.center_target = center_target
-        self.center_momentum = center_momentum
-        if center_target:
-            # Not in the official checkpoint layout: only built on request.
-            self.register_buffer('target_mean',
-                                 torch.zeros(decoder_out_dims))
-            self.register_buffer('target_mean_initted', torch.tensor(0.))
 
     @property
     def teacher(self) -> Optional[nn.Module]:
@@ -154,6 +133,34 @@ class VQKDTokenizer(BaseModel):
         if self._teacher:
             self._teacher[0]._apply(fn, *args, **kwargs)
         return self
+
+    def train(self, mode: bool = True) -> 'VQKDTokenizer':
+        super().train(mode)
+        if self._teacher:
+            self._teacher[0].train(False)
+        return self
+
+    def _teacher_stats(self) -> Dict[str, torch.Tensor]:
+        return self.teacher.running_stats() if self._teacher else {}
+
+    # The teacher's running statistics (BaseTeacher.running_stats) are
+    # saved and loaded under the tokenizer's own keys; its weights are not.
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        for name, value in self._teacher_stats().items():
+            destination[prefix + name] = value if keep_vars else \
+                value.detach()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, *args):
+        for name, value in self._teacher_stats().items():
+            if prefix + name in state_dict:
+                with torch.no_grad():
+                    value.copy_(state_dict.pop(prefix + name))
+            elif strict:
+                missing_keys.append(prefix + name)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, *args)
 
     def init_weights(self) -> None:
         """Official init (docs/official.md §1.1), or a strict checkpoint
@@ -224,58 +231,33 @@ class VQKDTokenizer(BaseModel):
         x = self.decoder(z_q)[0]  # (B, 1+N, C)
         return self.decode_task_layer(self.decoder_norm(x[:, 1:]))
 
-    def _target(self,
-                images: torch.Tensor,
-                grid: Tuple[int, int],
-                view_ids: Optional[List[int]] = None) -> torch.Tensor:
-        """Teacher features (B, N, C), centred if ``center_target``; with
-        ``view_ids`` (``teacher_cache``) the maps of views seen before are
-        reused and only the new ones go through the teacher."""
-        maps = self.teacher.raw_feature_map(images, grid) \
-            if view_ids is None else self._cached_maps(images, grid, view_ids)
-        # (B, C, h', w') -> the tokenizer's grid -> (B, h*w, C)
-        target = map_to_tokens(self.teacher.to_grid(maps, grid)).float()
-        if not self.center_target:
-            return target
-        if self.training:
-            with torch.no_grad():
-                batch_mean = target.mean((0, 1))  # (C, )
-                # First batch: start at its mean, not at zero.
-                m = self.center_momentum * self.target_mean_initted
-                self.target_mean.mul_(m).add_(batch_mean * (1 - m))
-                self.target_mean_initted.fill_(1.)
-        return target - self.target_mean
+    def get_regress_target(self,
+                           images: torch.Tensor,
+                           data_samples: Optional[list] = None
+                           ) -> torch.Tensor:
+        """The frozen teacher's features on the tokenizer's patch grid
+        (official ``get_regress_target``).
 
-    def _cached_maps(self, images: torch.Tensor, grid: Tuple[int, int],
-                     view_ids: List[int]) -> torch.Tensor:
-        """(B, C, h', w') raw teacher maps of these views, from the cache
-        where present; the missing ones are computed and stored."""
-        cache = self._teacher_maps
-        missing = [i for i, v in enumerate(view_ids) if v not in cache]
-        if missing:
-            maps = self.teacher.raw_feature_map(
-                images[torch.tensor(missing, device=images.device)], grid)
-            for i, feat in zip(missing, maps.float()):
-                cache[view_ids[i]] = feat.clone()
-        return torch.stack([cache[v] for v in view_ids])
+        Args:
+            images (torch.Tensor): (B, 3, H*p, W*p) in [0, 1].
+            data_samples (list, optional): Passed to the teacher (the view
+                ids a :class:`CachedTeacher` reads). Defaults to None.
 
-    def _view_ids(self, data_samples: Optional[list]
-                  ) -> Optional[List[int]]:
-        """The batch's ``view_id``s when ``teacher_cache`` is on."""
-        if not self.teacher_cache:
-            return None
-        if not data_samples or 'view_id' not in data_samples[0]:
-            raise UserInputError(
-                'VQKDTokenizer(teacher_cache=True) needs a view id per '
-                "image: wrap the train pipeline's random transforms in "
-                "dict(type='FixedViews', num_views=..., transforms=[...]) "
-                "and pack it with dict(type='PackInputs', "
-                "algorithm_keys=['view_id'])")
-        return [int(s.view_id) for s in data_samples]
+        Returns:
+            torch.Tensor: (B, N, C) fp32.
+        """
+        if self.teacher is None:
+            raise RuntimeError('VQKDTokenizer built without a teacher '
+                               '(tokens-only mode) cannot compute a loss')
+        return self.teacher(
+            images, self.encoder.patch_resolution, data_samples,
+            update=self.training).float()
 
     @staticmethod
-    def rec_loss(rec: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """mean(1 - cos(rec, target)) over tokens (docs/official.md §1.4)."""
+    def calculate_rec_loss(rec: torch.Tensor,
+                           target: torch.Tensor) -> torch.Tensor:
+        """mean(1 - cos(rec, target)) over tokens (official
+        ``calculate_rec_loss``, docs/official.md §1.4)."""
         target = target / target.norm(dim=-1, keepdim=True)
         rec = rec / rec.norm(dim=-1, keepdim=True)
         return (1 - (target * rec).sum(-1)).mean()
@@ -308,22 +290,36 @@ class VQKDTokenizer(BaseModel):
     def loss(self,
              images: torch.Tensor,
              data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
-        """VQ-KD losses; ``loss = loss_rec + loss_commit`` (docs/official.md
-        §1.4). ``data_samples`` carry the view ids of ``teacher_cache``."""
-        if self.teacher is None:
-            raise RuntimeError('VQKDTokenizer built without a teacher '
-                               '(tokens-only mode) cannot compute a loss')
-        z_e = self.encode(images)
-        z_q, loss_commit, idx = self.quantize(z_e)
-        rec = self.decode(z_q)
-        target = self._target(images, tuple(z_e.shape[-2:]),
-                              self._view_ids(data_samples))
+        """VQ-KD losses, as the official ``VQKD.forward``: ``loss = loss_rec
+        + loss_commit`` (docs/official.md §1.4).
+
+        Args:
+            images (torch.Tensor): (B, 3, H*p, W*p) in [0, 1].
+            data_samples (list, optional): Passed to the teacher.
+                Defaults to None.
+
+        Returns:
+            dict[str, torch.Tensor]: ``loss_rec``, ``loss_commit`` and the
+            logged batch codebook statistics.
+        """
+        target = self.get_regress_target(images, data_samples)  # (B, N, C)
+        z_q, loss_commit, idx = self.quantize(self.encode(images))
+        rec = self.decode(z_q)  # (B, N, C)
+        return dict(
+            loss_rec=self.calculate_rec_loss(rec.float(), target),
+            loss_commit=loss_commit,
+            **self.codebook_log(idx))
+
+    def codebook_log(self, idx: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The batch's code usage and perplexity, logged only: no "loss" in
+        the names (mmengine sums those).
+
+        Args:
+            idx (torch.Tensor): (B*N, ) code ids.
+        """
         stats = codebook_stats(
             torch.bincount(idx, minlength=self.quantize.num_tokens))
-        # Logged only: no "loss" in the names (mmengine sums those).
         return dict(
-            loss_rec=self.rec_loss(rec.float(), target.float()),
-            loss_commit=loss_commit,
             batch_code_usage=torch.tensor(stats['usage']),
             batch_perplexity=torch.tensor(stats['perplexity']))
 
@@ -331,13 +327,12 @@ class VQKDTokenizer(BaseModel):
     def predict(self, images: torch.Tensor) -> List[dict]:
         """Per image: ``tokens`` (H*W, ) and, with a teacher,
         ``rec_cos_distance`` (1 - cos averaged over its tokens)."""
-        z_e = self.encode(images)
-        z_q, _, idx = self.quantize(z_e, update=False)
+        z_q, _, idx = self.quantize(self.encode(images), update=False)
         tokens = idx.view(images.shape[0], -1)
         outs = [dict(tokens=t.cpu()) for t in tokens]
         if self.teacher is not None:
             rec = self.decode(z_q).float()
-            target = self._target(images, tuple(z_e.shape[-2:]))
+            target = self.get_regress_target(images)
             cos = torch.cosine_similarity(rec, target, dim=-1)  # (B, N)
             for out, d in zip(outs, (1 - cos).mean(dim=1)):
                 out['rec_cos_distance'] = float(d)
@@ -358,12 +353,6 @@ class VQKDTokenizer(BaseModel):
         if mode == 'tensor':
             return self.get_tokens(inputs)
         raise RuntimeError(f'VQKDTokenizer: invalid mode "{mode}"')
-
-    def train(self, mode: bool = True) -> 'VQKDTokenizer':
-        super().train(mode)
-        if self._teacher:
-            self._teacher[0].train(False)
-        return self
 
     def no_weight_decay_keys(self) -> Tuple[str, ...]:
         """Official no-decay names besides biases/1-D (docs/official.md

@@ -1,5 +1,5 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -111,7 +111,7 @@ class BaseTeacher(nn.Module):
                         grid: Tuple[int, int]) -> torch.Tensor:
         """The teacher's own (B, C, h', w') map for the tokenizer's grid,
         before :meth:`to_grid` (the expensive part; what
-        ``VQKDTokenizer(teacher_cache=True)`` keeps)."""
+        :class:`CachedTeacher` keeps)."""
         if self.grid_align == 'resize_input':
             size = (grid[0] * self.patch_size, grid[1] * self.patch_size)
             if _pair(self.input_size) != size:
@@ -144,18 +144,34 @@ class BaseTeacher(nn.Module):
         return self.to_grid(self.raw_feature_map(x01, grid), grid)
 
     @torch.no_grad()
-    def forward(self, x01: torch.Tensor,
-                grid: Tuple[int, int]) -> torch.Tensor:
-        """Targets for the tokenizer.
+    def forward(self,
+                x01: torch.Tensor,
+                grid: Tuple[int, int],
+                data_samples: Optional[list] = None,
+                update: bool = False) -> torch.Tensor:
+        """Targets for the tokenizer (the official ``get_regress_target``).
 
         Args:
             x01 (torch.Tensor): (B, 3, H, W) images in [0, 1].
             grid (tuple[int, int]): The tokenizer's patch grid (h, w).
+            data_samples (list, optional): The batch's samples; unused
+                here, read by a wrapper (:class:`CachedTeacher`'s view
+                ids). Defaults to None.
+            update (bool): Update running statistics; a plain teacher has
+                none (:class:`CenteredTeacher` has). Defaults to False.
 
         Returns:
             torch.Tensor: (B, h*w, C) teacher features, raster order.
         """
         return map_to_tokens(self.feature_map(x01, grid))
+
+    def running_stats(self) -> Dict[str, torch.Tensor]:
+        """The tensors training updates in this teacher, by state-dict key.
+
+        The tokenizer saves them in its checkpoint (its frozen weights stay
+        out). A plain teacher has none.
+        """
+        return {}
 
 
 def map_to_tokens(feat: torch.Tensor) -> torch.Tensor:

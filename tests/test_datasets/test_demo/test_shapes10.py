@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmbeitv2.datasets.demo_data import (SHAPES10_CLASSES, image_grid,
-                                         render_image, write_demo_dataset)
+from mmbeitv2.datasets.demo.shapes10 import (SHAPES10_CLASSES,
+                                             image_grid, render_image,
+                                             write_demo_dataset)
 
 
 def _digest(root: str) -> dict:
@@ -104,7 +105,7 @@ def test_custom_dataset_reads_it(tmp_path):
 
 
 def test_unknown_shape_raises():
-    from mmbeitv2.datasets import demo_data
+    from mmbeitv2.datasets.demo import shapes10
     with pytest.raises(ValueError, match='unknown shape'):
-        demo_data._shape_mask('blob', 8, 4, 4, 2, 0.,
-                              np.random.default_rng(0))
+        shapes10._shape_mask('blob', 8, 4, 4, 2, 0.,
+                             np.random.default_rng(0))

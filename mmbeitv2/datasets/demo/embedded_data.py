@@ -1,6 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """The demo's embedded real photos: a class-balanced CIFAR-10 subset
-shipped inside the package (``mmbeitv2/datasets/embedded/``, source and
+shipped inside the package (``mmbeitv2/datasets/demo/embedded/``, source and
 citation in its README), unpacked to an ImageFolder tree on first use."""
 import os
 import os.path as osp

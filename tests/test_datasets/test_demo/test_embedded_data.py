@@ -13,12 +13,12 @@ import pytest
 from PIL import Image
 from subprocess_utils import run
 
-from mmbeitv2.datasets import embedded_data
-from mmbeitv2.datasets.embedded_data import (CIFAR10_CLASSES,
-                                             CIFAR10_SUBSET,
-                                             extract_cifar10_subset)
+from mmbeitv2.datasets.demo import embedded_data
+from mmbeitv2.datasets.demo.embedded_data import (CIFAR10_CLASSES,
+                                                  CIFAR10_SUBSET,
+                                                  extract_cifar10_subset)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def _fake_python_archive(root: str, per_batch: int) -> None:
 def test_python_archive_to_imagefolder(tmp_path, monkeypatch, no_network):
     from mmpretrain.datasets import CIFAR10
 
-    from mmbeitv2.datasets.cifar10_folder import cifar10_to_imagefolder
+    from mmbeitv2.datasets.demo.cifar10_folder import cifar10_to_imagefolder
     root = str(tmp_path / 'cifar10')
     _fake_python_archive(root, per_batch=20)
     # the fake files cannot match the official md5 sums
@@ -106,6 +106,6 @@ def test_python_archive_to_imagefolder(tmp_path, monkeypatch, no_network):
 
 
 def test_missing_cifar_is_one_clear_error(tmp_path, no_network):
-    from mmbeitv2.datasets.cifar10_folder import cifar10_to_imagefolder
+    from mmbeitv2.datasets.demo.cifar10_folder import cifar10_to_imagefolder
     with pytest.raises(FileNotFoundError, match='python archive'):
         cifar10_to_imagefolder(str(tmp_path / 'none'), download=False)
