@@ -36,7 +36,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='load CHECKPOINT with full unpickling (weights_only=False), '
         'which can run code stored in the file; only for files you made or '
-        'fully trust (see README "Checkpoint trust").')
+        'fully trust (see docs/usage.md "Checkpoint trust").')
     from mmbeitv2.cli import add_launch_args, parse_launch_args
     add_launch_args(parser)
     return parse_launch_args(parser, argv)

@@ -74,7 +74,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         metavar='PATH',
         help='load this checkpoint with full unpickling (weights_only=False),'
         ' which can run code stored in the file; only for files you made or '
-        'fully trust (see README "Checkpoint trust"). May be repeated.')
+        'fully trust (see docs/usage.md "Checkpoint trust"). May be repeated.')
     from mmbeitv2.cli import add_launch_args, parse_launch_args
     add_launch_args(parser)
     return parse_launch_args(parser, argv)

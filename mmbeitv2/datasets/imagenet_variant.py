@@ -83,7 +83,7 @@ class ImageNetVariant(ImageFolder):
             raise UserInputError(
                 f'{self.img_prefix}: {len(bad)} folder(s) that are not '
                 f'{kind}: {", ".join(bad[:5])}; lay the set out as '
-                f'<class folder>/<image> (README "Robustness evaluation")')
+                f'<class folder>/<image> (docs/robustness.md)')
         return folder_to_idx
 
     def _find_samples(self) -> list:

@@ -68,8 +68,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
-        help='load CHECKPOINT with full unpickling (README "Checkpoint '
-        'trust")')
+        help='load CHECKPOINT with full unpickling (docs/usage.md '
+        '"Checkpoint trust")')
     from mmbeitv2.cli import add_launch_args, parse_launch_args
     add_launch_args(parser)
     return parse_launch_args(parser, argv)
@@ -182,7 +182,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         raise UserInputError(
             f'no test set found under {args.root}; expected '
             + ', '.join(TEST_SETS[n][1] for n in args.sets) +
-            ' (README "Robustness evaluation")')
+            ' (docs/robustness.md)')
     if is_main_process():
         print(format_table(results, skipped), flush=True)
         with open(osp.join(args.work_dir, 'robustness.json'), 'w') as f:
