@@ -137,7 +137,8 @@ def describe_load_failure(filename: str, exc: Exception) -> str:
                 'it or fully trust it, opt in for this file: '
                 f'--trust-checkpoint {filename} (tools/train.py; '
                 'tools/test.py: --trust-checkpoint) or '
-                f'{TRUST_ENV}={filename}, see docs/usage.md "Checkpoint trust"')
+                f'{TRUST_ENV}={filename}, see docs/usage.md "Checkpoint '
+                'trust"')
     text = str(exc)
     first = next((ln for ln in text.splitlines() if ln.strip()), '')
     return (f'{filename} is not a readable PyTorch checkpoint (truncated, '
