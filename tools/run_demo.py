@@ -67,14 +67,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--config', nargs='+', default=[], metavar='STAGE=PATH',
         help='run a stage with another config (e.g. an ablation of '
         'configs/demo/ablations/), or add a stage the preset leaves out '
-        '(demo: mae=... probe_mae=...)')
+        '(e.g. finetune=...)')
     parser.add_argument(
         '--data-size', nargs=2, type=int, metavar=('TRAIN', 'VAL'),
         help='images per class of the generated shapes10 '
         '(shapes10: 200 50)')
     parser.add_argument(
         '--no-mae', action='store_true',
-        help='cifar: skip the MAE baseline (stages mae, probe_mae)')
+        help='skip the MAE baseline (stages mae, probe_mae) of the demo '
+        'and cifar presets')
     parser.add_argument(
         '--quiet', action='store_true',
         help='only one line per stage; the mmengine logs go to '

@@ -25,8 +25,11 @@ _DEMO = dict(
     probe=VIT_PROBE,
     probe_random=VIT_PROBE,
     probe_teacher=TEACHER_PROBE,
-    mae=None,
-    probe_mae=None,
+    # The pixel-target baseline at the same student budget (mmpretrain's
+    # MAE, the same ViT): the comparison BEiT v2 exists for (paper §4.2).
+    # --no-mae skips it.
+    mae='configs/demo/mae_demo_cifar10-subset.py',
+    probe_mae='configs/demo/vit-4x128-p4_mae-pre_linear-probe_cifar10.py',
     finetune=None,
     extra={})
 

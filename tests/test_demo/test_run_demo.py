@@ -53,8 +53,13 @@ def test_plan_points_every_stage_at_the_previous_output(
     w = str(tmp_path / 'w')
     stages = [c[0] for c in fake_run]
     assert stages == ['vqkd', 'codebook', 'pretrain', 'probe',
-                      'probe_random', 'probe_teacher']
+                      'probe_random', 'probe_teacher', 'mae', 'probe_mae']
     cmds = {s: ' '.join(c) for s, c in fake_run}
+    # the pixel-target baseline at the student's budget, probed alike
+    mae = 'configs/demo/mae_demo_cifar10-subset.py'
+    assert cmds['mae'].startswith(f'tools/train.py {mae}')
+    assert 'model.backbone.init_cfg.checkpoint=' + osp.join(
+        w, 'mae', 'iter_2.pth') in cmds['probe_mae']
     vqkd_ckpt = osp.join(w, 'vqkd', 'epoch_1.pth')  # tiny: 1 epoch
     pre_ckpt = osp.join(w, 'pretrain', 'iter_2.pth')  # tiny: 2 iters
     vqkd_cfg = 'configs/demo/vqkd_demo_cifar10-subset.py'
@@ -81,13 +86,10 @@ def test_plan_points_every_stage_at_the_previous_output(
     assert timings['probe_random'] == 1.0
 
 
-def test_config_replaces_a_stage_config_or_adds_a_stage(tmp_path,
-                                                        fake_run):
+def test_config_replaces_a_stage_config(tmp_path, fake_run):
     abl = 'configs/demo/ablations/vqkd_demo_teacher-b15-256px.py'
-    mae = 'configs/demo/mae_demo_cifar10-subset.py'
-    mae_probe = 'configs/demo/vit-4x128-p4_mae-pre_linear-probe_cifar10.py'
-    pipe = _pipeline(tmp_path, '--config', f'vqkd={abl}', f'mae={mae}',
-                     f'probe_mae={mae_probe}')
+    mae = 'configs/demo/ablations/mae_demo_2x.py'
+    pipe = _pipeline(tmp_path, '--config', f'vqkd={abl}', f'mae={mae}')
     pipe.run()
     cmds = {s: ' '.join(c) for s, c in fake_run}
     assert [c[0] for c in fake_run] == [
@@ -97,6 +99,10 @@ def test_config_replaces_a_stage_config_or_adds_a_stage(tmp_path,
     assert cmds['codebook'].startswith(f'tools/test.py {abl}')  # same model
     mae_ckpt = osp.join(str(tmp_path / 'w'), 'mae', 'iter_2.pth')
     assert cmds['mae'].startswith(f'tools/train.py {mae}')
+    # --no-mae: the preset without its baseline
+    fake_run.clear()
+    _pipeline(tmp_path, '--no-mae', '--force').run()
+    assert 'mae' not in [c[0] for c in fake_run]
     assert 'model.backbone.init_cfg.checkpoint=' + mae_ckpt \
         in cmds['probe_mae']
     for bad in ('nostage=x.py', 'vqkd=configs/none.py', 'vqkd'):
@@ -112,10 +118,10 @@ def test_finished_stages_are_reused_and_force_reruns_the_rest(
     assert fake_run == []  # every final output exists
     _pipeline(tmp_path, '--force', 'pretrain').run()
     assert [c[0] for c in fake_run] == ['pretrain', 'probe', 'probe_random',
-                                        'probe_teacher']
+                                        'probe_teacher', 'mae', 'probe_mae']
     fake_run.clear()
     _pipeline(tmp_path, '--force').run()
-    assert len(fake_run) == 6
+    assert len(fake_run) == 8
     fake_run.clear()
     _pipeline(tmp_path, '--force', 'probe', '--stages', 'probe').run()
     assert [c[0] for c in fake_run] == ['probe']
@@ -213,8 +219,9 @@ def test_tiny_preset_end_to_end(tmp_path, monkeypatch):
     assert _probe_again(w, tmp_path / 'probe_again', env) == {
         k: v for k, v in json.load(open(osp.join(w, 'probe', 'probe.json')))
         .items() if not k.endswith('_s')}
+    # nearest neighbours by BEiT v2, random-init and MAE features
     sizes = dict(token_maps=demo_pictures.TOKEN_MAPS_SIZE,
-                 nearest_neighbours=demo_pictures.NN_SIZE,
+                 nearest_neighbours=demo_pictures.nn_size(3),
                  probe_bars=demo_pictures.BARS_SIZE)
     for name in ('loss_curves', 'codebook_usage', 'data_samples',
                  'codebook_grid', *sizes):
