@@ -203,42 +203,39 @@ def _pretrain_ref(arch: dict, img_size: int, opts: dict) -> Side:
     return Side('mmpretrain', model, loss, lr=1.5e-3)
 
 
-def _finetune_cfg(backbone: dict, embed_dims: int) -> dict:
-    return dict(
-        type='ImageClassifier',
-        backbone=backbone,
-        head=dict(
-            type='LinearClsHead', num_classes=1000, in_channels=embed_dims,
-            loss=dict(type='CrossEntropyLoss')))
+def _finetune_side(name: str, registry, arch: dict, img_size: int,
+                   opts: dict, **backbone) -> Side:
+    """An ``ImageClassifier`` at the fine-tuning settings both sides share
+    (per-block relative position tables, layer scale 0.1, drop path 0.1,
+    average pooling, lr 5e-4); ``backbone`` adds the backbone type and the
+    side's own arguments."""
+    model = registry.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                arch=arch, img_size=img_size, patch_size=opts['patch_size'],
+                out_type='avg_featmap', use_rel_pos_bias=True,
+                use_shared_rel_pos_bias=False, layer_scale_init_value=0.1,
+                drop_path_rate=0.1, **backbone),
+            head=dict(
+                type='LinearClsHead', num_classes=1000,
+                in_channels=arch['embed_dims'],
+                loss=dict(type='CrossEntropyLoss'))))
+    return Side(name, model,
+                lambda b: model.loss(b['images'], b['data_samples']),
+                lr=5e-4)
 
 
 def _finetune_ours(arch: dict, img_size: int, opts: dict) -> Side:
-    model = MODELS.build(
-        _finetune_cfg(
-            dict(type='BEiTv2ViT', arch=arch, img_size=img_size,
-                 patch_size=opts['patch_size'],
-                 out_type='avg_featmap', use_rel_pos_bias=True,
-                 use_shared_rel_pos_bias=False, init_style='finetune',
-                 layer_scale_init_value=0.1, drop_path_rate=0.1,
-                 use_sdpa=opts['sdpa'], with_cp=opts['with_cp']),
-            arch['embed_dims']))
-    return Side('mmbeitv2', model,
-                lambda b: model.loss(b['images'], b['data_samples']),
-                lr=5e-4)
+    return _finetune_side(
+        'mmbeitv2', MODELS, arch, img_size, opts, type='BEiTv2ViT',
+        init_style='finetune', use_sdpa=opts['sdpa'],
+        with_cp=opts['with_cp'])
 
 
 def _finetune_ref(arch: dict, img_size: int, opts: dict) -> Side:
-    model = PRETRAIN_MODELS.build(
-        _finetune_cfg(
-            dict(type='BEiTViT', arch=arch, img_size=img_size,
-                 patch_size=opts['patch_size'],
-                 out_type='avg_featmap', final_norm=False,
-                 use_rel_pos_bias=True, use_shared_rel_pos_bias=False,
-                 layer_scale_init_value=0.1, drop_path_rate=0.1),
-            arch['embed_dims']))
-    return Side('mmpretrain', model,
-                lambda b: model.loss(b['images'], b['data_samples']),
-                lr=5e-4)
+    return _finetune_side('mmpretrain', PRETRAIN_MODELS, arch, img_size,
+                          opts, type='BEiTViT', final_norm=False)
 
 
 def _vqkd_ours(arch: dict, img_size: int, opts: dict) -> Side:

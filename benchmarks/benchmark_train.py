@@ -31,6 +31,24 @@ from mmbeitv2.utils import register_all_modules
 DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 
 
+# The on/off options, in --help order: (flag, help).
+SWITCHES = (
+    ('--compile', 'torch.compile the mmbeitv2 loss forward'),
+    ('--compile-ref', 'also torch.compile the mmpretrain one'),
+    ('--fused-adamw', 'AdamW(fused=True) on both sides'),
+    ('--fused-adamw-ours', 'AdamW(fused=True) for mmbeitv2 only (its fast '
+     'path); mmpretrain keeps its default AdamW'),
+    ('--with-cp', 'gradient checkpointing in mmbeitv2 blocks'),
+    ('--no-sdpa', 'plain attention math in mmbeitv2'),
+    ('--no-masked-only-last-blocks', 'mmbeitv2 pretraining with '
+     'use_masked_only_last_blocks=False: every token through the last '
+     'blocks, as mmpretrain (the production default computes only [CLS] + '
+     'masked tokens there)'),
+    ('--ref-tokenizer-eval', "keep mmpretrain's tokenizer in eval (no EMA)"),
+    ('--no-ref', 'mmbeitv2 only'),
+)
+
+
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--stage', default='pretrain',
@@ -46,27 +64,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--steps', type=int, default=5, help='timed steps/side')
     p.add_argument('--warmup', type=int, default=1, help='steps per side')
-    p.add_argument('--compile', action='store_true',
-                   help='torch.compile the mmbeitv2 loss forward')
-    p.add_argument('--compile-ref', action='store_true',
-                   help='also torch.compile the mmpretrain one')
-    p.add_argument('--fused-adamw', action='store_true',
-                   help='AdamW(fused=True) on both sides')
-    p.add_argument('--fused-adamw-ours', action='store_true',
-                   help='AdamW(fused=True) for mmbeitv2 only (its fast '
-                   'path); mmpretrain keeps its default AdamW')
-    p.add_argument('--with-cp', action='store_true',
-                   help='gradient checkpointing in mmbeitv2 blocks')
-    p.add_argument('--no-sdpa', action='store_true',
-                   help='plain attention math in mmbeitv2')
-    p.add_argument('--no-masked-only-last-blocks', action='store_true',
-                   help='mmbeitv2 pretraining with '
-                   'use_masked_only_last_blocks=False: every token through '
-                   'the last blocks, as mmpretrain (the production default '
-                   'computes only [CLS] + masked tokens there)')
-    p.add_argument('--ref-tokenizer-eval', action='store_true',
-                   help="keep mmpretrain's tokenizer in eval (no EMA)")
-    p.add_argument('--no-ref', action='store_true', help='mmbeitv2 only')
+    for flag, text in SWITCHES:
+        p.add_argument(flag, action='store_true', help=text)
     p.add_argument('--threads', type=int, default=None)
     p.add_argument('--profile', default=None,
                    help='write a torch.profiler op table of one mmbeitv2 '

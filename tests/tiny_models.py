@@ -7,6 +7,11 @@ import torch
 
 from mmbeitv2.registry import MODELS
 
+# mmpretrain's ImageNet mean/std on [0, 255] values: the model view of the
+# paper configs' data preprocessors.
+IMAGENET_NORM = dict(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
+
 
 def vit_arch(embed_dims: int, num_layers: int, num_heads: int = 2,
              feedforward_channels: int = None) -> dict:
@@ -80,12 +85,9 @@ def beitv2_cfg(arch: dict, tokenizer_arch: dict, num_embed: int,
     return dict(
         type='BEiTv2',
         data_preprocessor=dict(
-            type='TwoNormDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            second_mean=[0., 0., 0.],
-            second_std=[255., 255., 255.],
-            to_rgb=True),
+            type='TwoNormDataPreprocessor', to_rgb=True, **IMAGENET_NORM,
+            # the tokenizer's view: [0, 1] values
+            second_mean=[0.] * 3, second_std=[255.] * 3),
         backbone=pretrain_backbone(arch, early_layers, **(backbone or {})),
         neck=dict(type='BEiTv2Neck', arch=arch, early_layers=early_layers,
                   **(neck or {})),
@@ -125,3 +127,17 @@ def masked_batch(batch_size: int, seed: int, num_masked: int = 6,
         sample.set_field(mask.reshape(grid, grid), 'mask')
         samples.append(sample)
     return dict(inputs=[imgs, imgs.clone()], data_samples=samples)
+
+
+def random_model_file(config: str, path) -> torch.nn.Module:
+    """Write the config text ``config`` to ``path`` and build its model
+    with :func:`mmbeitv2.apis.get_model`, then give every parameter random
+    N(0, 0.2) values (seed 0), so that outputs differ clearly between
+    images."""
+    from mmbeitv2.apis import get_model
+    path.write_text(config)
+    model = get_model(str(path))
+    torch.manual_seed(0)
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.2)
+    return model

@@ -44,15 +44,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge CLI arguments to config (as mmpretrain's tools/test.py)."""
-    cfg.launcher = args.launcher
-
-    # work_dir is determined in this priority: CLI > segment in file > filename
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-
+    from mmbeitv2.cli import apply_cfg_options, set_launcher_and_work_dir
+    set_launcher_and_work_dir(cfg, args)
     cfg.load_from = args.checkpoint
 
     if args.test_set is not None:
@@ -68,14 +61,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
         cfg.test_evaluator = test_evaluator
 
-    # --cfg-options first, so that the dataloader defaults see the final
-    # values (e.g. num_workers=0 turns persistent_workers off).
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    from mmbeitv2.cli import set_default_dataloaders
-    set_default_dataloaders(cfg)
-    return cfg
+    return apply_cfg_options(cfg, args.cfg_options)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:

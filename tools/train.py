@@ -82,21 +82,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge CLI arguments to config (as mmpretrain's tools/train.py)."""
-    from mmbeitv2.cli import configure_amp
+    from mmbeitv2.cli import (apply_cfg_options, configure_amp,
+                              set_launcher_and_work_dir)
 
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
 
-    cfg.launcher = args.launcher
-
-    # work_dir is determined in this priority: CLI > segment in file > filename
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_launcher_and_work_dir(cfg, args)
 
     if args.compile and not cfg.get('compile'):
         cfg.compile = True
@@ -114,17 +108,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
-    # --cfg-options first, so that the dataloader defaults see the final
-    # values (e.g. num_workers=0 turns persistent_workers off).
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    from mmbeitv2.cli import set_default_dataloaders
-    set_default_dataloaders(
+    return apply_cfg_options(
         cfg,
+        args.cfg_options,
         pin_memory=not args.no_pin_memory,
         persistent_workers=not args.no_persistent_workers)
-    return cfg
 
 
 def main(argv: Optional[List[str]] = None) -> None:

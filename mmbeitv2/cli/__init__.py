@@ -3,13 +3,16 @@
 the runner is built (precision, default dataloaders, the test set) and the
 one-line report of a user's error. Nothing here is run by mmengine."""
 from .amp import configure_amp
-from .run_cli import (add_launch_args, describe_user_error, load_config,
-                      parse_launch_args, prepare_run, run_cli,
-                      set_default_dataloaders)
+from .run_cli import (add_launch_args, apply_cfg_options, converter_parser,
+                      describe_user_error, load_config, parse_launch_args,
+                      prepare_run, run_cli, set_default_dataloaders,
+                      set_launcher_and_work_dir)
 from .test_set import apply_test_set
 
 __all__ = [
     'configure_amp', 'add_launch_args', 'parse_launch_args',
+    'converter_parser',
     'describe_user_error', 'load_config', 'prepare_run', 'run_cli',
-    'set_default_dataloaders', 'apply_test_set'
+    'set_default_dataloaders', 'set_launcher_and_work_dir',
+    'apply_cfg_options', 'apply_test_set'
 ]

@@ -1,5 +1,6 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
 """Config loading and one-line error reporting for ``tools/*.py``."""
+import argparse
 import os.path as osp
 import re
 import sys
@@ -38,6 +39,31 @@ def add_launch_args(parser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def converter_parser(doc: str,
+                     src_help: str,
+                     dst_help: str,
+                     src: str = 'src',
+                     dst: str = 'dst') -> argparse.ArgumentParser:
+    """The parser every ``tools/model_converters/*.py SRC DST`` starts
+    from: the tool's description and its two positional paths.
+
+    Args:
+        doc (str): The tool's module docstring; its first line is the
+            description.
+        src_help (str): What SRC is.
+        dst_help (str): What DST is.
+        src (str): The name of SRC. Defaults to 'src'.
+        dst (str): The name of DST. Defaults to 'dst'.
+
+    Returns:
+        argparse.ArgumentParser: The parser, for the tool's own options.
+    """
+    parser = argparse.ArgumentParser(description=doc.split('\n')[0])
+    parser.add_argument(src, help=src_help)
+    parser.add_argument(dst, help=dst_help)
+    return parser
+
+
 def parse_launch_args(parser, argv):
     """Parse ``argv`` and export ``LOCAL_RANK`` as torchrun would."""
     import os
@@ -71,6 +97,45 @@ def set_default_dataloaders(cfg: Config,
             # persistent_workers needs num_workers > 0 (torch raises).
             loader['persistent_workers'] = False
         cfg[field] = loader
+
+
+def set_launcher_and_work_dir(cfg: Config, args) -> None:
+    """Put ``--launcher`` and ``--work-dir`` into ``cfg``, as mmpretrain's
+    ``tools/train.py`` and ``tools/test.py`` do.
+
+    Args:
+        cfg (Config): The loaded config.
+        args (argparse.Namespace): The tool's arguments, with ``config``,
+            ``launcher`` and ``work_dir``.
+    """
+    cfg.launcher = args.launcher
+    # work_dir is determined in this priority: CLI > segment in file > filename
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+
+def apply_cfg_options(cfg: Config, cfg_options: Optional[dict],
+                      **loader_defaults) -> Config:
+    """Merge ``--cfg-options``, then fill the dataloader defaults
+    (:func:`set_default_dataloaders` with ``loader_defaults``): the last
+    step of ``tools/train.py`` and ``tools/test.py`` before the runner.
+
+    Args:
+        cfg (Config): The config with the tool's other arguments applied.
+        cfg_options (dict, optional): The parsed ``--cfg-options``.
+
+    Returns:
+        Config: ``cfg``, changed in place.
+    """
+    # --cfg-options first, so that the dataloader defaults see the final
+    # values (e.g. num_workers=0 turns persistent_workers off).
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    set_default_dataloaders(cfg, **loader_defaults)
+    return cfg
 
 
 def load_config(path: str) -> Config:

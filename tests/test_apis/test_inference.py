@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from tiny_models import random_model_file
 
 from mmbeitv2.apis import classify, extract_features, get_model
 from mmbeitv2.apis.inference import ImagePipeline, Normalize
@@ -37,11 +38,7 @@ CLASSES = ['cat', 'dog', 'owl', 'eel']
 @pytest.fixture
 def tiny(tmp_path):
     cfg = tmp_path / 'tiny_ft.py'
-    cfg.write_text(CONFIG)
-    model = get_model(str(cfg))
-    torch.manual_seed(0)
-    for p in model.parameters():
-        torch.nn.init.normal_(p, std=0.2)
+    model = random_model_file(CONFIG, cfg)
     ckpt = tmp_path / 'ft.pth'
     torch.save(dict(state_dict=model.state_dict(),
                     meta=dict(dataset_meta=dict(classes=CLASSES))),

@@ -87,3 +87,16 @@ def save_pretrain(path: str, vit) -> str:
 def save_model(path: str, model) -> str:
     torch.save({'state_dict': model.state_dict()}, path)
     return path
+
+
+def export_model(tmp_path, model, converter: str, dst: str) -> str:
+    """Save ``model`` as ``tmp_path/ft.pth`` and convert it with
+    ``tools/model_converters/<converter>.py`` to ``tmp_path/<dst>``.
+
+    Returns:
+        str: The converter's output path.
+    """
+    src = save_model(str(tmp_path / 'ft.pth'), model)
+    out = str(tmp_path / dst)
+    tool(converter).main([src, out])
+    return out

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from mmbeitv2.checkpoint.hf_keys import hf_to_mmbeitv2, mmbeitv2_to_hf
-from ._models import (PRETRAIN, backbone, classifier, logits,
-                      save_model, save_pretrain, tool)
+from ._models import (PRETRAIN, backbone, classifier, export_model, logits,
+                      save_pretrain, tool)
 
 transformers = pytest.importorskip('transformers')
 
@@ -79,9 +79,7 @@ def test_backbone_to_hf_and_back(tmp_path, layout):
 
 def test_classifier_to_hf_and_back(tmp_path):
     model = classifier()
-    src = save_model(str(tmp_path / 'ft.pth'), model)
-    out = str(tmp_path / 'hf')
-    tool('mmbeitv2_to_hf').main([src, out])
+    out = export_model(tmp_path, model, 'mmbeitv2_to_hf', 'hf')
     hf = _from_pretrained(transformers.BeitForImageClassification, out)
     assert not hf.config.use_shared_relative_position_bias
     assert hf.config.use_relative_position_bias
@@ -108,9 +106,7 @@ def test_classifier_to_hf_and_back(tmp_path):
 
 def test_cls_pooling_with_final_norm(tmp_path):
     model = classifier(out_type='cls_token', final_norm=True)
-    src = save_model(str(tmp_path / 'ft.pth'), model)
-    out = str(tmp_path / 'hf')
-    tool('mmbeitv2_to_hf').main([src, out])
+    out = export_model(tmp_path, model, 'mmbeitv2_to_hf', 'hf')
     hf = _from_pretrained(transformers.BeitForImageClassification, out)
     assert not hf.config.use_mean_pooling
     x = torch.randn(2, 3, 32, 32)
@@ -123,9 +119,7 @@ def test_cls_pooling_with_final_norm(tmp_path):
 def test_vit_base_classifier(tmp_path):
     model = classifier(arch='base', img_size=224, patch_size=16,
                        num_classes=10)
-    src = save_model(str(tmp_path / 'ft.pth'), model)
-    out = str(tmp_path / 'hf')
-    tool('mmbeitv2_to_hf').main([src, out])
+    out = export_model(tmp_path, model, 'mmbeitv2_to_hf', 'hf')
     hf = _from_pretrained(transformers.BeitForImageClassification, out)
     x = torch.randn(1, 3, 224, 224)
     with torch.no_grad():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from ._models import (PRETRAIN, backbone, classifier, logits, save_model,
+from ._models import (PRETRAIN, backbone, classifier, export_model, logits,
                       save_pretrain, tool)
 
 
@@ -42,9 +42,8 @@ def test_classifier_logits(tmp_path, arch):
     else:
         model = classifier()
         x = torch.randn(2, 3, 32, 32)
-    src = save_model(str(tmp_path / 'ft.pth'), model)
-    dst = str(tmp_path / 'ft_mmpretrain.pth')
-    tool('mmbeitv2_to_mmpretrain').main([src, dst])
+    export_model(tmp_path, model, 'mmbeitv2_to_mmpretrain',
+                 'ft_mmpretrain.pth')
     ref = _build(str(tmp_path / 'ft_mmpretrain.py'))
     assert type(ref.backbone).__name__ == 'BEiTViT'
     with torch.no_grad():

@@ -5,8 +5,8 @@ import torch
 
 from mmbeitv2.checkpoint.timm_keys import (mmbeitv2_key_to_timm,
                                            timm_to_mmbeitv2)
-from ._models import (PRETRAIN, TINY, backbone, classifier, logits,
-                      save_model, save_pretrain, tool)
+from ._models import (PRETRAIN, TINY, backbone, classifier, export_model,
+                      logits, save_model, save_pretrain, tool)
 
 timm = pytest.importorskip('timm')
 from timm.models.beit import Beit  # noqa: E402
@@ -119,9 +119,7 @@ def test_vit_base_with_its_timm_name(tmp_path):
     """``beitv2_base_patch16_224`` as timm names it, random weights."""
     model = classifier(arch='base', img_size=224, patch_size=16,
                        num_classes=1000)
-    src = save_model(str(tmp_path / 'ft.pth'), model)
-    dst = str(tmp_path / 'timm.pth')
-    tool('mmbeitv2_to_timm').main([src, dst])
+    dst = export_model(tmp_path, model, 'mmbeitv2_to_timm', 'timm.pth')
     t = timm.create_model('beitv2_base_patch16_224', pretrained=False,
                           num_classes=1000).eval()
     t.load_state_dict(_load(dst), strict=True)

@@ -12,7 +12,8 @@ import os.path as osp
 import numpy as np
 import torch
 from PIL import Image
-from tiny_run_utils import REPO, make_image_folder
+from tiny_run_utils import (PRETRAIN_RUN, REPO, VQKD_MODEL_AND_OPTIM,
+                            make_image_folder)
 from tool_loader import load_tool
 
 BENCH = osp.join(REPO, 'configs', 'beitv2', 'benchmarks')
@@ -28,21 +29,8 @@ log_processor = dict(by_epoch=False)
 
 # VQ-KD, epoch-based, shuffled, random crops and flips, dead codes
 # restarted from random encoder outputs: every random stream matters.
-VQKD = '''
-default_scope = 'mmbeitv2'
-tiny = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
-model = dict(
-    type='VQKDTokenizer',
-    data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0.] * 3,
-                           std=[255.] * 3, to_rgb=True),
-    encoder=dict(arch=tiny, img_size=32, patch_size=8),
-    decoder=dict(arch=dict(tiny, num_layers=1), img_size=4, patch_size=1,
-                 in_channels=8),
-    quantizer=dict(num_embed=16, embed_dims=8, dead_code_threshold=2),
-    decoder_out_dims=112,
-    teacher=dict(type='EfficientNetLite0Teacher', input_size=64,
-                 pretrained=False))
-train_dataloader = dict(
+VQKD = VQKD_MODEL_AND_OPTIM.format(
+    dead_code_threshold=2) + '''train_dataloader = dict(
     batch_size=2, num_workers=0,
     dataset=dict(type='UnlabeledImageFolder', data_root={data_root!r},
                  pipeline=[dict(type='LoadImageFromFile'),
@@ -53,12 +41,9 @@ train_dataloader = dict(
                            dict(type='PackInputs')]),
     sampler=dict(type='DefaultSampler', shuffle=True))
 train_cfg = dict(by_epoch=True, max_epochs={epochs})
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.99),
-                   weight_decay=1e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=3, end={iters}),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=3, end={max_iters}),
 ]
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)
@@ -67,19 +52,7 @@ randomness = dict(seed=0)
 # BEiT v2 pretraining: the repo's tiny CIFAR config (iteration-based,
 # shuffled DefaultSampler, two-view crops, colour jitter, blockwise masks,
 # diff_rank_seed=True, so its sampler seed is drawn at random).
-PRETRAIN = '''
-_base_ = {base!r}
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root={data_root!r}, data_prefix=''))
-train_cfg = dict(max_iters={iters})
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=3,
-         end={iters}),
-]
-model = dict(target_generator=dict(init_cfg=dict(checkpoint={tokenizer!r})))
-''' + _HOOKS
+PRETRAIN = PRETRAIN_RUN + _HOOKS
 
 # Fine-tuning: the CIFAR recipe (RandAugment, random erasing, Mixup/CutMix,
 # drop path, layer decay), epoch-based with a shuffled DefaultSampler.
@@ -95,7 +68,7 @@ train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop',
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=2),
     dict(type='LayerDecayCosineAnnealingLR', by_epoch=False, begin=2,
-         end={iters}, eta_min=1e-6),
+         end={max_iters}, eta_min=1e-6),
 ]
 ''' + _HOOKS
 
@@ -107,9 +80,9 @@ model = dict(backbone=dict(init_cfg=None))
 train_dataloader = dict(
     batch_size=2, num_workers=0, persistent_workers=False,
     dataset=dict(data_root={data_root!r}, data_prefix=''))
-train_cfg = dict(max_iters={iters})
+train_cfg = dict(max_iters={max_iters})
 param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end={iters},
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end={max_iters},
          eta_min=0.)
 ]
 ''' + _HOOKS
@@ -141,9 +114,9 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=2, num_workers=0, persistent_workers=False,
     dataset=dict(data_root={data_root!r}, pipeline=train_pipeline))
-train_cfg = dict(max_iters={iters}, val_interval={iters})
+train_cfg = dict(max_iters={max_iters}, val_interval={max_iters})
 param_scheduler = [dict(_base_.param_scheduler[0], end=2),
-                   dict(_base_.param_scheduler[1], end={iters})]
+                   dict(_base_.param_scheduler[1], end={max_iters})]
 ''' + _HOOKS
 
 
@@ -192,8 +165,8 @@ def write_stage_config(tmp_dir: str, stage: str, iters: int,
     with open(path, 'w') as f:
         f.write(
             template.format(
-                base=base, data_root=data_root, iters=iters, epochs=epochs,
-                tokenizer=tokenizer))
+                base=base, data_root=data_root, max_iters=iters,
+                epochs=epochs, tokenizer=tokenizer))
     return path
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from tiny_models import random_model_file
 
 from mmbeitv2.apis import extract_features, get_model
 
@@ -37,11 +38,7 @@ def _tool():
 @pytest.fixture
 def folder(tmp_path):
     cfg = tmp_path / 'tiny.py'
-    cfg.write_text(CONFIG)
-    model = get_model(str(cfg))
-    torch.manual_seed(0)
-    for p in model.parameters():
-        torch.nn.init.normal_(p, std=0.2)
+    model = random_model_file(CONFIG, cfg)
     ckpt = str(tmp_path / 'm.pth')
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     rng = np.random.default_rng(0)

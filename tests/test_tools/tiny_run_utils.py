@@ -193,9 +193,9 @@ def start_train(tmp_dir: str,
 
 
 # VQ-KD at tiny sizes: 32 px, patch 8 -> a 4x4 code map; a random
-# EfficientNet-Lite0 teacher at 64 px (no download). The images are read as
-# one's own unlabelled folder (UnlabeledImageFolder, nested class folders).
-VQKD_CONFIG = '''
+# EfficientNet-Lite0 teacher at 64 px (no download). The model and
+# optimizer of every tiny VQ-KD config (also exact_resume_utils.py's).
+VQKD_MODEL_AND_OPTIM = '''
 default_scope = 'mmbeitv2'
 tiny = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 model = dict(
@@ -210,21 +210,24 @@ model = dict(
     decoder_out_dims=112,
     teacher=dict(type='EfficientNetLite0Teacher', input_size=64,
                  pretrained=False))
-train_dataloader = dict(
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.99),
+                   weight_decay=1e-4))
+'''
+# The images are read as one's own unlabelled folder (UnlabeledImageFolder,
+# nested class folders).
+VQKD_CONFIG = VQKD_MODEL_AND_OPTIM + '''train_dataloader = dict(
     batch_size=2, num_workers=0,
     dataset=dict(type='UnlabeledImageFolder', data_root={data_root!r},
                  pipeline=[dict(type='LoadImageFromFile'),
                            dict(type='PackInputs')]),
     sampler=dict(type='DefaultSampler', shuffle=False))
 train_cfg = dict(by_epoch=False, max_iters={max_iters})
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.99),
-                   weight_decay=1e-4))
 ''' + _SCHEDULE_AND_RUNTIME
 
-# BEiT v2 pretraining: the repo's tiny CIFAR config, checkpointing every
-# iteration, with the sleep hook.
-PRETRAIN_CONFIG = '''
+# BEiT v2 pretraining: the repo's tiny CIFAR config on the test images, a
+# 3-iteration warmup, then cosine (also exact_resume_utils.py's).
+PRETRAIN_RUN = '''
 _base_ = {base!r}
 train_dataloader = dict(
     batch_size=2, num_workers=0, persistent_workers=False,
@@ -235,10 +238,12 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=3,
          end={max_iters}),
 ]
-default_hooks = dict(
+model = dict(target_generator=dict(init_cfg=dict(checkpoint={tokenizer!r})))
+'''
+# The same, checkpointing every iteration, with the sleep hook.
+PRETRAIN_CONFIG = PRETRAIN_RUN + '''default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=1, max_keep_ckpts=-1))
-model = dict(target_generator=dict(init_cfg=dict(checkpoint={tokenizer!r})))
 custom_hooks = [dict(type='SleepHook', seconds={sleep})]
 custom_imports = dict(imports=['sleep_hook'], allow_failed_imports=False)
 randomness = dict(seed=0)

@@ -24,12 +24,12 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmbeitv2.checkpoint import (  # noqa: E402
     convert_beitv2_finetune, convert_beitv2_pretrain, is_finetune_layout,
     load_checkpoint_file, unwrap_state_dict)
+from mmbeitv2.cli import converter_parser  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='official checkpoint')
-    parser.add_argument('dst', help='output checkpoint (``state_dict``)')
+    parser = converter_parser(__doc__, 'official checkpoint',
+                              'output checkpoint (``state_dict``)')
     parser.add_argument(
         '--layout',
         choices=['auto', 'pretrain', 'finetune'],

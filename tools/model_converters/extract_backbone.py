@@ -23,12 +23,12 @@ from mmengine.logging import print_log
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmbeitv2.checkpoint import (  # noqa: E402
     extract_backbone, load_checkpoint_file, unwrap_state_dict)
+from mmbeitv2.cli import converter_parser  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='pretraining checkpoint')
-    parser.add_argument('dst', help='output backbone checkpoint')
+    parser = converter_parser(__doc__, 'pretraining checkpoint',
+                              'output backbone checkpoint')
     parser.add_argument(
         '--strip-prefix',
         action='store_true',

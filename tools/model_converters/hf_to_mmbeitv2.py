@@ -27,15 +27,14 @@ from mmbeitv2.checkpoint.hf_keys import hf_to_mmbeitv2  # noqa: E402
 from mmbeitv2.checkpoint.io import read_state_dict  # noqa: E402
 from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
     infer_settings, split_checkpoint)
-from mmbeitv2.cli import run_cli  # noqa: E402
+from mmbeitv2.cli import converter_parser, run_cli  # noqa: E402
 from mmbeitv2.errors import UserInputError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src_dir', help='HF save_pretrained folder')
-    parser.add_argument('dst', help='output mmbeitv2 checkpoint')
-    return parser.parse_args(argv)
+    return converter_parser(
+        __doc__, 'HF save_pretrained folder', 'output mmbeitv2 checkpoint',
+        src='src_dir').parse_args(argv)
 
 
 def load_hf_folder(src_dir: str) -> tuple:

@@ -29,14 +29,13 @@ from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
     infer_settings, read_checkpoint, split_checkpoint)
 from mmbeitv2.checkpoint.mmpretrain_keys import (  # noqa: E402
     mmbeitv2_to_mmpretrain, mmpretrain_config_text, mmpretrain_model_cfg)
-from mmbeitv2.cli import run_cli  # noqa: E402
+from mmbeitv2.cli import converter_parser, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='mmbeitv2 checkpoint')
-    parser.add_argument('dst', help='output weights (.pth); the config is '
-                        'written next to it as .py')
+    parser = converter_parser(
+        __doc__, 'mmbeitv2 checkpoint',
+        'output weights (.pth); the config is written next to it as .py')
     parser.add_argument('--num-heads', type=int, default=None,
                         help='only for a backbone without relative '
                         'position tables')

@@ -21,15 +21,14 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmbeitv2.checkpoint.io import read_state_dict  # noqa: E402
 from mmbeitv2.checkpoint.timm_keys import timm_to_mmbeitv2  # noqa: E402
-from mmbeitv2.cli import run_cli  # noqa: E402
+from mmbeitv2.cli import converter_parser, run_cli  # noqa: E402
 from mmbeitv2.errors import UserInputError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='timm state dict (.pth / .safetensors)')
-    parser.add_argument('dst', help='output mmbeitv2 checkpoint')
-    return parser.parse_args(argv)
+    return converter_parser(__doc__,
+                            'timm state dict (.pth / .safetensors)',
+                            'output mmbeitv2 checkpoint').parse_args(argv)
 
 
 def load_tensors(path: str) -> dict:

@@ -143,7 +143,7 @@ class VQKDTokenizer(BaseModel):
     def _teacher_stats(self) -> Dict[str, torch.Tensor]:
         return self.teacher.running_stats() if self._teacher else {}
 
-    # The teacher's running statistics (BaseTeacher.running_stats) are
+    # The teacher's running statistics (FrozenTeacher.running_stats) are
     # saved and loaded under the tokenizer's own keys; its weights are not.
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         super()._save_to_state_dict(destination, prefix, keep_vars)

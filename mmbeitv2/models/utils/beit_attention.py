@@ -6,7 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .relative_position_bias import relative_position_index
+from .relative_position_bias import (gather_relative_bias,
+                                     num_relative_distances,
+                                     relative_position_index)
 
 
 def gather_tokens(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -75,10 +77,8 @@ class BEiTAttention(nn.Module):
             # Per-block table (fine-tuning / segmentation layout,
             # docs/official.md §3.1), named as in mmpretrain's BEiTAttention so
             # weights move freely.
-            num_relative_distance = (2 * window_size[0] - 1) * (
-                2 * window_size[1] - 1) + 3
             self.relative_position_bias_table = nn.Parameter(
-                torch.zeros(num_relative_distance, num_heads))
+                torch.zeros(num_relative_distances(window_size), num_heads))
             self.register_buffer('relative_position_index',
                                  relative_position_index(window_size))
         else:
@@ -92,10 +92,8 @@ class BEiTAttention(nn.Module):
         """This block's own table as (h, L, L), or None."""
         if self.relative_position_bias_table is None:
             return None
-        n = self.relative_position_index.shape[0]
-        bias = self.relative_position_bias_table[
-            self.relative_position_index.view(-1)].view(n, n, -1)
-        return bias.permute(2, 0, 1)  # (h, L, L)
+        return gather_relative_bias(  # (h, L, L)
+            self.relative_position_bias_table, self.relative_position_index)
 
     def _qkv(self, x: torch.Tensor, query_index: Optional[torch.Tensor]
              ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -6,6 +6,28 @@ import torch
 from torch import nn
 
 
+def num_relative_distances(window_size: Sequence[int]) -> int:
+    """Rows of a unilm relative position table: the (2Wh-1)*(2Ww-1)
+    relative offsets of a (Wh, Ww) patch grid and 3 [CLS] entries."""
+    return (2 * window_size[0] - 1) * (2 * window_size[1] - 1) + 3
+
+
+def gather_relative_bias(table: torch.Tensor,
+                         index: torch.Tensor) -> torch.Tensor:
+    """A relative table looked up at every (query, key) pair.
+
+    Args:
+        table (torch.Tensor): (num_relative_distances, num_heads).
+        index (torch.Tensor): (N+1, N+1) :func:`relative_position_index`.
+
+    Returns:
+        torch.Tensor: (num_heads, N+1, N+1), a permuted view.
+    """
+    n = index.shape[0]
+    bias = table[index.view(-1)].view(n, n, -1)  # (N+1, N+1, heads)
+    return bias.permute(2, 0, 1)  # (heads, N+1, N+1)
+
+
 def relative_position_index(window_size: Sequence[int]) -> torch.Tensor:
     """The unilm index of every (query, key) pair into a relative table.
 
@@ -20,7 +42,7 @@ def relative_position_index(window_size: Sequence[int]) -> torch.Tensor:
         torch.Tensor: (N+1, N+1) int64 index, N = Wh*Ww.
     """
     wh, ww = window_size
-    num_relative_distance = (2 * wh - 1) * (2 * ww - 1) + 3
+    num_relative_distance = num_relative_distances(window_size)
     coords = torch.stack(
         torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing='ij'))
     coords = coords.flatten(1)  # (2, N)
@@ -53,10 +75,8 @@ class RelativePositionBias(nn.Module):
     def __init__(self, window_size: Sequence[int], num_heads: int) -> None:
         super().__init__()
         self.window_size: Tuple[int, int] = tuple(window_size)
-        num_relative_distance = (2 * window_size[0] - 1) * (
-            2 * window_size[1] - 1) + 3
         self.relative_position_bias_table = nn.Parameter(
-            torch.zeros(num_relative_distance, num_heads))
+            torch.zeros(num_relative_distances(window_size), num_heads))
         # Recomputed from the window size; kept in the state dict only for
         # mmpretrain compatibility (loaders drop it, docs/official.md §3.2.4).
         self.register_buffer('relative_position_index',
@@ -64,7 +84,5 @@ class RelativePositionBias(nn.Module):
 
     def forward(self) -> torch.Tensor:
         """Returns the bias as (num_heads, N+1, N+1)."""
-        n = self.relative_position_index.shape[0]
-        bias = self.relative_position_bias_table[
-            self.relative_position_index.view(-1)].view(n, n, -1)
-        return bias.permute(2, 0, 1).contiguous()  # (heads, N+1, N+1)
+        return gather_relative_bias(self.relative_position_bias_table,
+                                    self.relative_position_index).contiguous()

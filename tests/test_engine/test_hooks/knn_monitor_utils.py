@@ -4,6 +4,7 @@ import os
 import os.path as osp
 
 import numpy as np
+from tiny_models import IMAGENET_NORM
 
 ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 # 2 classes; the test split has an odd size, so a 2-rank DefaultSampler
@@ -51,10 +52,7 @@ def mae_cfg() -> dict:
     return dict(
         type='MAE',
         data_preprocessor=dict(
-            type='SelfSupDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            to_rgb=True),
+            type='SelfSupDataPreprocessor', to_rgb=True, **IMAGENET_NORM),
         backbone=dict(type='MAEViT', arch=ARCH, img_size=32, patch_size=8,
                       mask_ratio=0.75),
         neck=dict(

@@ -94,45 +94,19 @@ class TestBEiT(TestCase):
 
     def test_forward(self):
         imgs = torch.randn(1, 3, 224, 224)
-
-        cfg = deepcopy(self.cfg)
-        cfg['out_type'] = 'cls_token'
-        model = BEiTv2ViT(**cfg)
-        outs = model(imgs)
-        self.assertIsInstance(outs, tuple)
-        self.assertEqual(len(outs), 1)
-        cls_token = outs[-1]
-        self.assertEqual(cls_token.shape, (1, 768))
-
-        # test without output cls_token
-        cfg = deepcopy(self.cfg)
-        model = BEiTv2ViT(**cfg)
-        outs = model(imgs)
-        self.assertIsInstance(outs, tuple)
-        self.assertEqual(len(outs), 1)
-        patch_token = outs[-1]
-        self.assertEqual(patch_token.shape, (1, 768))
-
-        # test without average
-        cfg = deepcopy(self.cfg)
-        cfg['out_type'] = 'featmap'
-        model = BEiTv2ViT(**cfg)
-        outs = model(imgs)
-        self.assertIsInstance(outs, tuple)
-        self.assertEqual(len(outs), 1)
-        patch_token = outs[-1]
-        self.assertEqual(patch_token.shape, (1, 768, 14, 14))
-
-        # Test forward with multi out indices
-        cfg = deepcopy(self.cfg)
-        cfg['out_indices'] = [-3, -2, -1]
-        model = BEiTv2ViT(**cfg)
-        outs = model(imgs)
-        self.assertIsInstance(outs, tuple)
-        self.assertEqual(len(outs), 3)
-        for out in outs:
-            patch_token = out
-            self.assertEqual(patch_token.shape, (1, 768))
+        # (overrides of self.cfg, the shape of every output)
+        cases = [
+            (dict(out_type='cls_token'), [(1, 768)]),
+            (dict(), [(1, 768)]),  # the default: averaged patch tokens
+            (dict(out_type='featmap'), [(1, 768, 14, 14)]),  # no average
+            (dict(out_indices=[-3, -2, -1]), [(1, 768)] * 3),
+        ]
+        for overrides, shapes in cases:
+            with self.subTest(**overrides):
+                model = BEiTv2ViT(**dict(deepcopy(self.cfg), **overrides))
+                outs = model(imgs)
+                self.assertIsInstance(outs, tuple)
+                self.assertEqual([tuple(out.shape) for out in outs], shapes)
 
 
 def test_defaults_and_arguments_are_beitvit_ones():

@@ -5,9 +5,11 @@ from .cached_teacher import CachedTeacher
 from .centered_teacher import CenteredTeacher
 from .clip_teacher import CLIPTeacher
 from .efficientnet_lite_teacher import EfficientNetLite0Teacher
+from .frozen_teacher import FrozenTeacher
 from .timm_vit_teacher import TimmViTTeacher
 
 __all__ = [
-    'BaseTeacher', 'CachedTeacher', 'CenteredTeacher', 'CLIPTeacher',
-    'TimmViTTeacher', 'EfficientNetLite0Teacher', 'build_teacher'
+    'FrozenTeacher', 'BaseTeacher', 'CachedTeacher', 'CenteredTeacher',
+    'CLIPTeacher', 'TimmViTTeacher', 'EfficientNetLite0Teacher',
+    'build_teacher'
 ]

@@ -1,11 +1,11 @@
 # Copyright (c) mmbeitv2 contributors. All rights reserved.
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from mmbeitv2.errors import UserInputError
+from .frozen_teacher import FrozenTeacher
 
 GRID_ALIGN_MODES = ('interpolate', 'resize_input')
 
@@ -14,7 +14,7 @@ def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
     return (size, size) if isinstance(size, int) else tuple(size)
 
 
-class BaseTeacher(nn.Module):
+class BaseTeacher(FrozenTeacher):
     """A frozen feature teacher for VQ-KD.
 
     Input: images in [0, 1], RGB, at the tokenizer's resolution (the
@@ -79,10 +79,6 @@ class BaseTeacher(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
-    def train(self, mode: bool = True) -> 'BaseTeacher':
-        # A teacher never leaves eval mode (house style rule 6).
-        return super().train(False)
-
     def resize_input(self, x: torch.Tensor) -> torch.Tensor:
         """Bicubic resize to ``input_size`` (32-px CIFAR is upsampled)."""
         size = _pair(self.input_size)
@@ -143,35 +139,11 @@ class BaseTeacher(nn.Module):
         """
         return self.to_grid(self.raw_feature_map(x01, grid), grid)
 
-    @torch.no_grad()
-    def forward(self,
-                x01: torch.Tensor,
-                grid: Tuple[int, int],
-                data_samples: Optional[list] = None,
-                update: bool = False) -> torch.Tensor:
-        """Targets for the tokenizer (the official ``get_regress_target``).
-
-        Args:
-            x01 (torch.Tensor): (B, 3, H, W) images in [0, 1].
-            grid (tuple[int, int]): The tokenizer's patch grid (h, w).
-            data_samples (list, optional): The batch's samples; unused
-                here, read by a wrapper (:class:`CachedTeacher`'s view
-                ids). Defaults to None.
-            update (bool): Update running statistics; a plain teacher has
-                none (:class:`CenteredTeacher` has). Defaults to False.
-
-        Returns:
-            torch.Tensor: (B, h*w, C) teacher features, raster order.
-        """
+    def targets(self, x01: torch.Tensor, grid: Tuple[int, int],
+                data_samples: Optional[list], update: bool) -> torch.Tensor:
+        """(B, h*w, C) features on the tokenizer's grid; a plain teacher
+        reads no samples and has no statistics to update."""
         return map_to_tokens(self.feature_map(x01, grid))
-
-    def running_stats(self) -> Dict[str, torch.Tensor]:
-        """The tensors training updates in this teacher, by state-dict key.
-
-        The tokenizer saves them in its checkpoint (its frozen weights stay
-        out). A plain teacher has none.
-        """
-        return {}
 
 
 def map_to_tokens(feat: torch.Tensor) -> torch.Tensor:

@@ -38,24 +38,11 @@ class CachedTeacher(TeacherWrapper):
         # view_id -> the inner teacher's raw (C, h', w') map, in fp32
         self._maps: Dict[int, torch.Tensor] = {}
 
-    @torch.no_grad()
-    def forward(self,
-                x01: torch.Tensor,
-                grid: Tuple[int, int],
-                data_samples: Optional[list] = None,
-                update: bool = False) -> torch.Tensor:
-        """Targets for the tokenizer, from the cache where possible.
-
-        Args:
-            x01 (torch.Tensor): (B, 3, H, W) images in [0, 1].
-            grid (tuple[int, int]): The tokenizer's patch grid (h, w).
-            data_samples (list, optional): One per image, each with a
-                ``view_id``. Defaults to None (no cache).
-            update (bool): Passed to the inner teacher. Defaults to False.
-
-        Returns:
-            torch.Tensor: (B, h*w, C) teacher features, raster order.
-        """
+    def targets(self, x01: torch.Tensor, grid: Tuple[int, int],
+                data_samples: Optional[list], update: bool) -> torch.Tensor:
+        """The inner teacher's targets, from the cache where possible: each
+        data sample must have a ``view_id``; without data samples the
+        teacher runs uncached. ``update`` is passed to the inner teacher."""
         if data_samples is None:
             return self.teacher(x01, grid, update=update)
         maps = self.cached_maps(x01, grid, view_ids(data_samples))

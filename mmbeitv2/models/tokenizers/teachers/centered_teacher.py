@@ -44,26 +44,11 @@ class CenteredTeacher(TeacherWrapper):
         self.register_buffer('target_mean', torch.zeros(out_dims))
         self.register_buffer('target_mean_initted', torch.tensor(0.))
 
-    @torch.no_grad()
-    def forward(self,
-                x01: torch.Tensor,
-                grid: Tuple[int, int],
-                data_samples: Optional[list] = None,
-                update: bool = False) -> torch.Tensor:
-        """Centred targets for the tokenizer.
-
-        Args:
-            x01 (torch.Tensor): (B, 3, H, W) images in [0, 1].
-            grid (tuple[int, int]): The tokenizer's patch grid (h, w).
-            data_samples (list, optional): Passed to the inner teacher.
-                Defaults to None.
-            update (bool): Update the running mean with this batch first
-                (the tokenizer passes ``self.training``). Defaults to False.
-
-        Returns:
-            torch.Tensor: (B, h*w, C) fp32 teacher features minus the
-            running mean.
-        """
+    def targets(self, x01: torch.Tensor, grid: Tuple[int, int],
+                data_samples: Optional[list], update: bool) -> torch.Tensor:
+        """The inner teacher's targets in fp32 minus the running mean,
+        which ``update=True`` (the tokenizer training) first updates with
+        this batch; ``data_samples`` are passed to the inner teacher."""
         target = self.teacher(x01, grid, data_samples, update).float()
         if update:
             batch_mean = target.mean((0, 1))  # (C, )

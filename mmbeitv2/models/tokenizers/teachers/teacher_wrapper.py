@@ -2,20 +2,19 @@
 from typing import Dict, Optional
 
 import torch
-from torch import nn
 
 from mmbeitv2.registry import MODELS
+from .frozen_teacher import FrozenTeacher
 
 
-class TeacherWrapper(nn.Module):
+class TeacherWrapper(FrozenTeacher):
     """A frozen teacher around another one: what :class:`CachedTeacher` and
     :class:`CenteredTeacher` share.
 
     The inner teacher is built from its config and is a sub-module, so
     ``.to()`` / ``.cuda()`` reach it. Like every teacher, a wrapper has no
-    trainable weights and never leaves eval mode. Subclasses implement
-    ``forward`` with the teacher signature of
-    :meth:`BaseTeacher.forward`.
+    trainable weights and never leaves eval mode; subclasses implement
+    :meth:`FrozenTeacher.targets`.
 
     Args:
         teacher (dict): The inner teacher's config.
@@ -31,11 +30,6 @@ class TeacherWrapper(nn.Module):
         """The inner teacher's feature width (None when it does not say)."""
         return getattr(self.teacher, 'out_channels', None)
 
-    def train(self, mode: bool = True) -> 'TeacherWrapper':
-        # A teacher never leaves eval mode (its BatchNorm/dropout stay
-        # frozen), whatever the tokenizer's mode.
-        return super().train(False)
-
     def running_stats(self) -> Dict[str, torch.Tensor]:
-        """See :meth:`BaseTeacher.running_stats`."""
+        """The inner teacher's (:meth:`FrozenTeacher.running_stats`)."""
         return self.teacher.running_stats()
