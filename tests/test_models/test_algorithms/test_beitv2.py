@@ -205,8 +205,14 @@ def test_loss_only_sees_masked_targets_and_agg_branch_inputs(masked_only):
             torch.testing.assert_close(got[key], ref[key], rtol=0, atol=0)
 
 
-def test_targets_in_fp32_under_autocast():
+@pytest.mark.parametrize('precision', ['autocast', 'fp32'])
+def test_tokenizer_precision_under_autocast(precision):
+    """'autocast' (official: beit2/engine_for_pretraining.py tokenizes
+    inside the student's autocast): the tokenizer's encoder runs in bf16;
+    'fp32': it runs in fp32 and the targets equal the fp32 ones exactly.
+    The student runs in bf16 either way."""
     model = build_model().eval()
+    model.tokenizer_precision = precision
     data = model.data_preprocessor(batch(), training=False)
     dtypes = []
     # the output of a Linear shows the autocast dtype
@@ -219,9 +225,19 @@ def test_targets_in_fp32_under_autocast():
         with torch.autocast('cpu', dtype=torch.bfloat16):
             got = model.get_targets(data['inputs'][1])
             model(**data, mode='loss')
-    assert torch.equal(ref, got)
-    # tokenizer fp32 (x3), the student does run in bf16
-    assert dtypes == [torch.float32] * 3 + [torch.bfloat16]
+    tokenizer = torch.bfloat16 if precision == 'autocast' else torch.float32
+    # fp32 reference, the targets, the loss's targets; then the student
+    assert dtypes == [torch.float32] + [tokenizer] * 2 + [torch.bfloat16]
+    if precision == 'fp32':
+        assert torch.equal(ref, got)
+    else:  # near-tied codes may flip; most do not (measured 99%+)
+        assert (ref == got).float().mean() >= 0.9
+
+
+def test_tokenizer_precision_is_checked():
+    from mmbeitv2.errors import ConfigValueError
+    with pytest.raises(ConfigValueError, match="tokenizer_precision='bf16'"):
+        build_model(tokenizer_precision='bf16')
 
 
 @pytest.mark.parametrize('num_masked', [0, 1])
