@@ -9,7 +9,7 @@ byte, as for the shipped archive) or the official python archive
 (``cifar-10-python.tar.gz`` or its unpacked ``cifar-10-batches-py/``:
 images are encoded as JPEG, quality 90). The tar is written with sorted
 names, zero owners and a fixed mtime, so the same input gives the same
-bytes. See ``mmbeitv2/datasets/embedded/README.md``.
+bytes. See ``mmbeitv2/datasets/demo/embedded/README.md``.
 """
 import gzip
 import io
@@ -18,8 +18,8 @@ import os.path as osp
 import tarfile
 from typing import Iterator, List, Tuple
 
-from mmbeitv2.datasets.cifar10_folder import cifar10_split
-from mmbeitv2.datasets.embedded_data import CIFAR10_CLASSES
+from mmbeitv2.datasets.demo.cifar10_folder import cifar10_split
+from mmbeitv2.datasets.demo.embedded_data import CIFAR10_CLASSES
 
 MTIME = 1577836800  # 2020-01-01
 

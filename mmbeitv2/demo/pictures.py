@@ -84,13 +84,12 @@ def token_map_tile(tokens: np.ndarray, grid: Tuple[int, int]) -> Image.Image:
 
 def token_maps(images: Sequence[Image.Image], tokens: np.ndarray,
                grid: Tuple[int, int], labels: Sequence[str],
-               out: str) -> str:
+               out: str, title: str = 'VQ-KD code ids of test images') -> str:
     """Images (as the tokenizer saw them) beside their code maps."""
     rows, cols = TOKEN_MAPS_GRID
     canvas = Image.new('RGB', TOKEN_MAPS_SIZE, 'white')
     draw = ImageDraw.Draw(canvas)
-    _text(draw, (GAP, 6), 'VQ-KD code ids of test images (same code = same '
-          'colour)', size=14)
+    _text(draw, (GAP, 6), f'{title} (same code = same colour)', size=14)
     for n, (img, tok, label) in enumerate(
             zip(images[:rows * cols], tokens, labels)):
         r, c = divmod(n, cols)

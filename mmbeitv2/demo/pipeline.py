@@ -31,11 +31,24 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 class Pipeline:
     """Builds and runs the stage commands of one preset.
 
+    The chain itself (reuse a finished stage, resume an interrupted one,
+    ``--force`` / ``--stages``, logs, timings, the report at the end) is
+    :meth:`run` and :meth:`execute`; what a stage runs is
+    :meth:`stage_plan`. ``OwnDataPipeline`` (``tools/pretrain_own_data.py``)
+    subclasses it with other stages on the same chain.
+
+    A plan is a dict: ``cmd`` (a tool of the checkout and its arguments),
+    ``launcher`` (``'python'``, the default, or ``'bash'`` for the
+    ``tools/dist_*.sh`` scripts), ``done`` (the file that marks the stage
+    finished) and ``dir`` (its work dir); or ``call`` (a function run in
+    this process, for stages that are no tool) instead of ``cmd``.
+
     Args:
         args (argparse.Namespace): The options of ``tools/run_demo.py``.
         root (str): The checkout whose tools and configs the stages run.
             Defaults to the one this package is imported from.
     """
+    log_name = 'run_demo'  # the prefix of the progress lines
 
     def __init__(self, args: argparse.Namespace,
                  root: str = REPO_ROOT) -> None:
@@ -51,37 +64,43 @@ class Pipeline:
                 raise SystemExit(f'--config {item!r}: {path} not found '
                                  '(a path relative to the repository)')
             self.preset[stage] = path
-        self.work_dir = osp.abspath(args.work_dir or self.preset['work_dir'])
+        work_dir = osp.abspath(args.work_dir or self.preset['work_dir'])
         # what to make when no --data is given: 'embedded', 'shapes10'
         self.make_data = None if args.data else self.preset['data']
         if self.make_data == 'embedded':
-            default_data = osp.join(self.work_dir, 'data', 'cifar10_subset')
+            default_data = osp.join(work_dir, 'data', 'cifar10_subset')
         elif self.make_data == 'shapes10':
-            default_data = osp.join(self.work_dir, 'data')
+            default_data = osp.join(work_dir, 'data')
         else:
             default_data = self.preset['data']
         self.data = osp.abspath(args.data or default_data)
-        self.timings_file = osp.join(self.work_dir, 'timings.json')
+        stages = [s for s in STAGES
+                  if self.preset.get(s, 'always') is not None]
+        if args.no_mae:
+            stages = [s for s in stages if s not in ('mae', 'probe_mae')]
+        self.init_chain(work_dir, stages)
+
+    def init_chain(self, work_dir: str, stages: List[str]) -> None:
+        """The state of the chain: its work dir, stages and timings (those
+        of earlier runs in the same work dir are kept)."""
+        self.work_dir = work_dir
+        self.stages = stages
+        self.timings_file = osp.join(work_dir, 'timings.json')
         self.timings = _read_json(self.timings_file, {})
         self.cpu_times: Dict[str, float] = {}
-        self.stages = [s for s in STAGES
-                       if self.preset.get(s, 'always') is not None]
-        if args.no_mae:
-            self.stages = [s for s in self.stages
-                           if s not in ('mae', 'probe_mae')]
 
     # ---------------------------------------------------------------- data
     def prepare_data(self) -> None:
         t0 = time.time()
         if self.make_data == 'embedded':
-            from mmbeitv2.datasets.embedded_data import \
+            from mmbeitv2.datasets.demo.embedded_data import \
                 extract_cifar10_subset
             extract_cifar10_subset(osp.dirname(self.data))
             self.log(f'data: the embedded CIFAR-10 subset (500 train / 100 '
                      f'test photos per class) in {self.data} '
                      f'({time.time() - t0:.0f} s)')
         elif self.make_data == 'shapes10':
-            from mmbeitv2.datasets.demo_data import write_demo_dataset
+            from mmbeitv2.datasets.demo.shapes10 import write_demo_dataset
             kwargs = dict(DATA_SIZES['shapes10'])
             if self.args.data_size:
                 kwargs = dict(num_train_per_class=self.args.data_size[0],
@@ -91,7 +110,7 @@ class Pipeline:
                      f'({time.time() - t0:.0f} s)')
         elif self.args.preset == 'cifar' and not osp.isdir(
                 osp.join(self.data, 'train')):
-            from mmbeitv2.datasets.cifar10_folder import \
+            from mmbeitv2.datasets.demo.cifar10_folder import \
                 cifar10_to_imagefolder
             self.log(cifar10_to_imagefolder(self.data, download=True))
         if not osp.isdir(osp.join(self.data, 'train')):
@@ -173,12 +192,17 @@ class Pipeline:
         opts += user
         done = self.final_checkpoint(cfg, sdir, opts)
         cmd = ['tools/train.py', cfg, '--work-dir', sdir]
-        # resume an interrupted run, never a forced one
-        if stage not in self.forced and not osp.isfile(done) and osp.isfile(
-                osp.join(sdir, 'last_checkpoint')):
+        if self.resumes(stage, sdir, done):
             cmd.append('--resume')
         cmd += ['--cfg-options', *opts]
         return dict(cmd=cmd, done=done, dir=sdir)
+
+    def resumes(self, stage: str, stage_dir: str, done: str) -> bool:
+        """Whether a training stage resumes: an interrupted run (its work
+        dir names a ``last_checkpoint``, the final one is missing) does,
+        a forced one never."""
+        return (stage not in self.forced and not osp.isfile(done)
+                and osp.isfile(osp.join(stage_dir, 'last_checkpoint')))
 
     def user_options(self, stage: str) -> List[str]:
         """``--options`` of this stage; ``probe:`` also applies to
@@ -224,25 +248,38 @@ class Pipeline:
                          f'({osp.relpath(plan["done"], self.work_dir)})')
                 continue
             self.forced.discard(stage)
-            self.log(f'{head}: python {" ".join(plan["cmd"])}')
+            if 'cmd' in plan:
+                self.log(f'{head}: {plan.get("launcher", "python")} '
+                         f'{" ".join(plan["cmd"])}')
+            else:
+                self.log(f'{head}: {plan["call"].__doc__.splitlines()[0]}')
             elapsed = self.execute(stage, plan)
             self.timings[stage] = elapsed
             self.timings[f'{stage}_cpu'] = self.cpu_times[stage]
             _write_json(self.timings_file, self.timings)
             self.log(f'{head}: finished in {_fmt_time(elapsed)} '
                      f'({self.cpu_times[stage]:.0f} CPU s)')
+        return self.make_report()
+
+    def make_report(self) -> Dict:
+        """The table and pictures at the end (:mod:`.report`)."""
         return report.make_report(self)
 
     def execute(self, stage: str, plan: Dict) -> float:
         """Run one stage; its output goes to the console and a log file."""
         os.makedirs(plan['dir'], exist_ok=True)
+        if 'call' in plan:
+            return self._call(stage, plan)
         log_file = osp.join(self.work_dir, f'{stage}.log')
         env = dict(os.environ, PYTHONWARNINGS='ignore')
+        launcher = plan.get('launcher', 'python')
+        argv = [sys.executable if launcher == 'python' else launcher,
+                *plan['cmd']]
         t0 = time.time()
         cpu0 = _children_cpu()
         with open(log_file, 'a', buffering=1) as log:  # line-buffered
             proc = subprocess.Popen(
-                [sys.executable, *plan['cmd']], cwd=self.root, env=env,
+                argv, cwd=self.root, env=env,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for line in proc.stdout:
                 log.write(line)
@@ -258,8 +295,18 @@ class Pipeline:
         self.cpu_times[stage] = _children_cpu() - cpu0
         return time.time() - t0
 
+    def _call(self, stage: str, plan: Dict) -> float:
+        """Run an in-process stage (``plan['call']``, no arguments)."""
+        t0, cpu0 = time.time(), time.process_time()
+        plan['call']()
+        if not osp.isfile(plan['done']):
+            raise SystemExit(f'stage {stage} wrote no {plan["done"]}')
+        self.cpu_times[stage] = time.process_time() - cpu0
+        return time.time() - t0
+
     def log(self, msg: str) -> None:
-        print(f'[run_demo {time.strftime("%H:%M:%S")}] {msg}', flush=True)
+        print(f'[{self.log_name} {time.strftime("%H:%M:%S")}] {msg}',
+              flush=True)
 
 
 @functools.lru_cache(maxsize=None)

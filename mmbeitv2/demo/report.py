@@ -187,7 +187,7 @@ def pictures(pipe, res: Dict) -> Dict[str, str]:
     out['codebook_grid'] = codebook_grid(pipe)
     out.update(learned_pictures(pipe, res))
     try:
-        from mmbeitv2.datasets.demo_data import image_grid
+        from mmbeitv2.datasets.demo.shapes10 import image_grid
         grid, _ = image_grid(pipe.data, pipe.val_split, per_class=8)
         grid.save(osp.join(w, 'data_samples.png'))
         out['data_samples'] = osp.join(w, 'data_samples.png')
@@ -243,7 +243,8 @@ def learned_pictures(pipe, res: Dict) -> Dict[str, str]:
     return out
 
 
-def token_maps_picture(pipe, paths: List[str]) -> str:
+def token_maps_picture(pipe, paths: List[str],
+                       title: str = 'VQ-KD code ids of test images') -> str:
     """Code ids of ``paths`` by the trained tokenizer (tokens only, its
     own preprocessing) beside the images as it saw them."""
     import torch
@@ -262,7 +263,7 @@ def token_maps_picture(pipe, paths: List[str]) -> str:
     return token_maps(
         pil, tokens, tuple(tok.encoder.patch_resolution),
         [class_name(p) for p in paths],
-        osp.join(pipe.work_dir, 'token_maps.png'))
+        osp.join(pipe.work_dir, 'token_maps.png'), title)
 
 
 def codebook_grid(pipe) -> str:

@@ -124,6 +124,45 @@ def plot_curves(runs: Dict[str, str], keys: Sequence[str], out: str,
     return present
 
 
+def plot_lines(lines: Dict[str, tuple], out: str, title: str = '',
+               xlabel: str = 'iteration', ylabel: str = '') -> List[str]:
+    """Several (steps, values) series on one axis (e.g. an accuracy and
+    its baseline).
+
+    Args:
+        lines (dict[str, tuple]): Label -> (steps, values); empty series
+            are left out.
+        out (str): Output PNG.
+        title (str): Axis title. Defaults to ''.
+        xlabel (str): Defaults to 'iteration'.
+        ylabel (str): Defaults to ''.
+
+    Returns:
+        list[str]: The labels that were plotted (nothing is written when
+        none has a value).
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    present = [k for k, (x, _) in lines.items() if len(x)]
+    if not present:
+        return []
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for label in present:
+        x, y = lines[label]
+        ax.plot(x, y, 'o-' if len(x) < 30 else '-', ms=4, label=label)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return present
+
+
 def plot_codebook(counts: np.ndarray, out: str,
                   scalars: Optional[str] = None,
                   usage_keys: Sequence[str] = ('codebook_usage',

@@ -24,12 +24,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from mmbeitv2.checkpoint.hf_keys import (hf_config_kwargs,  # noqa: E402
-                                         mmbeitv2_to_hf)
-from mmbeitv2.checkpoint.mmbeitv2_layout import (  # noqa: E402
-    fill_fresh, infer_settings, read_checkpoint, split_checkpoint)
+from mmbeitv2.checkpoint.export import export_hf as export  # noqa: E402
 from mmbeitv2.cli import run_cli  # noqa: E402
-from mmbeitv2.errors import UserInputError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,49 +36,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='only for a backbone without relative '
                         'position tables')
     return parser.parse_args(argv)
-
-
-def export(src: str, dst_dir: str, num_heads=None) -> dict:
-    """Convert ``src`` and write ``dst_dir``; returns what was detected."""
-    from transformers import (BeitConfig, BeitForImageClassification,
-                              BeitModel)
-    parts = split_checkpoint(read_checkpoint(src), src)
-    settings = infer_settings(parts['backbone'], num_heads)
-    head = parts['head']
-    num_labels = 0 if head is None else head['weight'].shape[0]
-    try:
-        config = BeitConfig(**hf_config_kwargs(settings, num_labels))
-    except ValueError as exc:
-        raise UserInputError(f'{src}: {exc}') from exc
-    if head is None:
-        model, prefix = BeitModel(config, add_pooling_layer=True), ''
-    else:
-        model, prefix = BeitForImageClassification(config), 'beit.'
-    state_dict = mmbeitv2_to_hf(parts['backbone'], head, prefix)
-    added = fill_fresh(state_dict, model.state_dict())
-    result = model.load_state_dict(state_dict, strict=True)
-    assert not result.missing_keys and not result.unexpected_keys
-    model.save_pretrained(dst_dir)
-    save_image_processor(dst_dir, settings['img_size'])
-    return dict(kind=parts['kind'], cls=type(model).__name__, added=added,
-                dropped=parts['dropped'], tensors=len(state_dict))
-
-
-def save_image_processor(dst_dir: str, size: int) -> None:
-    """``preprocessor_config.json`` of our test pipeline (module doc)."""
-    from transformers import BeitImageProcessor
-    resize = round(size * 256 / 224)
-    BeitImageProcessor(
-        do_resize=True,
-        size=dict(height=resize, width=resize),
-        resample=3,  # PIL bicubic
-        do_center_crop=True,
-        crop_size=dict(height=size, width=size),
-        do_rescale=True,
-        do_normalize=True,
-        image_mean=[0.485, 0.456, 0.406],
-        image_std=[0.229, 0.224, 0.225],
-        do_reduce_labels=False).save_pretrained(dst_dir)
 
 
 def main(argv=None) -> None:
