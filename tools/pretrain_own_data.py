@@ -25,6 +25,7 @@ from typing import Dict, List, Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmbeitv2.demo.own_data import STAGES, OwnDataPipeline  # noqa: E402
+from mmbeitv2.demo.pipeline import add_stage_args  # noqa: E402
 from mmbeitv2.demo.own_data_recipes import ARCHS, TEACHERS  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -67,16 +68,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='config keys of one stage (vqkd, pretrain, probe, or all:), '
         'e.g. pretrain:train_dataloader.batch_size=64; set before the '
         'data and the schedule (--epochs) are')
-    parser.add_argument(
-        '--force', nargs='*', choices=STAGES,
-        help='rerun these stages and all after them (no name: all)')
-    parser.add_argument(
-        '--stages', nargs='+', choices=STAGES,
-        help='run only these stages (earlier outputs must exist)')
-    parser.add_argument(
-        '--quiet', action='store_true',
-        help='only one line per stage; the logs go to '
-        '<work-dir>/<stage>.log')
+    add_stage_args(parser, STAGES)
     args = parser.parse_args(argv)
     if args.gpus < 1:
         parser.error('--gpus must be >= 1')

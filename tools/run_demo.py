@@ -33,6 +33,7 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 from mmbeitv2.demo import PRESETS, STAGES, Pipeline
+from mmbeitv2.demo.pipeline import add_stage_args
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -53,12 +54,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'generated shapes10 (shapes10) or data/cifar10 (cifar)')
     parser.add_argument('--work-dir', help='default: work_dirs/<preset>')
     parser.add_argument(
-        '--force', nargs='*', choices=STAGES,
-        help='rerun these stages and all after them (no name: all)')
-    parser.add_argument(
-        '--stages', nargs='+', choices=STAGES,
-        help='run only these stages (earlier outputs must exist)')
-    parser.add_argument(
         '--options', nargs='+', default=[], metavar='STAGE:KEY=VALUE',
         help='extra --cfg-options for one stage (or "all:"), e.g. '
         'pretrain:train_cfg.max_iters=100 vqkd:train_cfg.max_epochs=1; '
@@ -76,10 +71,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--no-mae', action='store_true',
         help='skip the MAE baseline (stages mae, probe_mae) of the demo '
         'and cifar presets')
-    parser.add_argument(
-        '--quiet', action='store_true',
-        help='only one line per stage; the mmengine logs go to '
-        '<work-dir>/<stage>.log')
+    add_stage_args(parser, STAGES)
     return parser.parse_args(argv)
 
 

@@ -309,6 +309,21 @@ class Pipeline:
               flush=True)
 
 
+def add_stage_args(parser: argparse.ArgumentParser, stages) -> None:
+    """The flags every stage-chain tool shares: which stages run again
+    (``--force``), which run at all (``--stages``) and ``--quiet``."""
+    parser.add_argument(
+        '--force', nargs='*', choices=stages,
+        help='rerun these stages and all after them (no name: all)')
+    parser.add_argument(
+        '--stages', nargs='+', choices=stages,
+        help='run only these stages (earlier outputs must exist)')
+    parser.add_argument(
+        '--quiet', action='store_true',
+        help='only one line per stage; the mmengine logs go to '
+        '<work-dir>/<stage>.log')
+
+
 @functools.lru_cache(maxsize=None)
 def _train_cfg(config: str) -> Dict:
     """``train_cfg`` of a config (parsing one takes about a second)."""

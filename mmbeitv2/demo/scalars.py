@@ -116,11 +116,7 @@ def plot_curves(runs: Dict[str, str], keys: Sequence[str], out: str,
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(present):]:
         ax.axis('off')
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    _save(fig, out, title)
     return present
 
 
@@ -211,12 +207,18 @@ def plot_codebook(counts: np.ndarray, out: str,
         ax.set_title(key)
         ax.grid(alpha=.3)
         ax.legend(fontsize=7)
+    _save(fig, out, title)
+    return stats
+
+
+def _save(fig, out: str, title=None) -> None:
+    """Title, tight layout, write ``out`` and free the figure."""
+    import matplotlib.pyplot as plt
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
-    return stats
 
 
 def codebook_stats(counts: np.ndarray) -> Dict[str, float]:
