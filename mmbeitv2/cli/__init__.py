@@ -3,10 +3,10 @@
 the runner is built (precision, default dataloaders, the test set) and the
 one-line report of a user's error. Nothing here is run by mmengine."""
 from .amp import configure_amp
-from .run_cli import (add_launch_args, apply_cfg_options, converter_parser,
-                      describe_user_error, load_config, parse_launch_args,
-                      prepare_run, run_cli, set_default_dataloaders,
-                      set_launcher_and_work_dir)
+from .launch import (add_launch_args, apply_cfg_options, converter_parser,
+                     load_config, parse_launch_args, prepare_run,
+                     set_default_dataloaders, set_launcher_and_work_dir)
+from .run_cli import describe_user_error, run_cli
 from .test_set import apply_test_set
 
 __all__ = [
