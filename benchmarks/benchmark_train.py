@@ -36,8 +36,8 @@ SWITCHES = (
     ('--compile', 'torch.compile the mmbeitv2 loss forward'),
     ('--compile-ref', 'also torch.compile the mmpretrain one'),
     ('--fused-adamw', 'AdamW(fused=True) on both sides'),
-    ('--fused-adamw-ours', 'AdamW(fused=True) for mmbeitv2 only (its fast '
-     'path); mmpretrain keeps its default AdamW'),
+    ('--plain-adamw-ours', "mmbeitv2 with torch's default AdamW (the "
+     'per-parameter loop on CPU) instead of the fused=True of its configs'),
     ('--with-cp', 'gradient checkpointing in mmbeitv2 blocks'),
     ('--no-sdpa', 'plain attention math in mmbeitv2'),
     ('--no-masked-only-last-blocks', 'mmbeitv2 pretraining with '
@@ -47,6 +47,21 @@ SWITCHES = (
     ('--ref-tokenizer-eval', "keep mmpretrain's tokenizer in eval (no EMA)"),
     ('--no-ref', 'mmbeitv2 only'),
 )
+
+
+# the schedule each stage's configs inherit
+SCHEDULES = dict(
+    pretrain='beitv2_adamw-coslr-300e.py',
+    finetune='beitv2-finetune_adamw-layer-decay-coslr-100e.py',
+    vqkd='vqkd_adamw-coslr-100e.py')
+
+
+def config_fused_adamw(stage: str) -> bool:
+    """``optimizer.fused`` of the stage's schedule config."""
+    from mmengine.config import Config
+    path = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                    'configs', '_base_', 'schedules', SCHEDULES[stage])
+    return bool(Config.fromfile(path).optim_wrapper.optimizer.get('fused'))
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,14 +93,17 @@ class Trainer:
     """One side's training step, timed by phase."""
 
     def __init__(self, side: Side, args: argparse.Namespace,
-                 device: torch.device) -> None:
+                 device: torch.device, stage: str) -> None:
         self.side, self.device = side, device
         ref_dtype = args.ref_dtype or args.dtype
         self.dtype = DTYPES[ref_dtype if side.name == 'mmpretrain'
                             else args.dtype]
         params = [p for p in side.model.parameters() if p.requires_grad]
-        fused = args.fused_adamw or (args.fused_adamw_ours
-                                     and side.name == 'mmbeitv2')
+        # each side's AdamW as its configs build it: ours the schedule's
+        # `fused` (configs/_base_/schedules), mmpretrain's torch's default
+        ours = side.name == 'mmbeitv2'
+        fused = args.fused_adamw or (ours and not args.plain_adamw_ours
+                                     and config_fused_adamw(stage))
         extra = dict(fused=True) if fused else {}
         self.optimizer = torch.optim.AdamW(
             params, lr=side.lr, betas=(0.9, 0.98), weight_decay=0.05,
@@ -144,7 +162,7 @@ def run_stage(stage: str, args: argparse.Namespace, device: torch.device,
                 **(extra_opts or {}))
     sides = build_sides(stage, args.arch, args.img_size, device, opts,
                         with_ref=not args.no_ref)
-    trainers = [Trainer(s, args, device) for s in sides]
+    trainers = [Trainer(s, args, device, stage) for s in sides]
     batches = [
         make_batch(stage, args.batch_size, args.img_size, device, seed=i,
                    patch_size=opts.get('patch_size', 16))

@@ -127,3 +127,29 @@ def test_gather_tokens():
     out = gather_tokens(x, idx)
     torch.testing.assert_close(out[0], x[0, [0, 4]])
     torch.testing.assert_close(out[1], x[1, [3, 1]])
+
+
+def _aten_ops(fn) -> set:
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    return {e.key for e in prof.key_averages()}
+
+
+def test_cpu_learned_bias_takes_the_plain_math():
+    """On CPU a bias that needs a gradient skips SDPA (its math fallback
+    adds a NaN-safe softmax); without a gradient the fused kernel runs."""
+    attn = BEiTAttention(C, HEADS, window_size=WIN)  # use_sdpa=True
+    x = torch.randn(2, N, C)
+    train_ops = _aten_ops(lambda: attn(x).sum().backward())
+    assert 'aten::scaled_dot_product_attention' not in train_ops
+    assert 'aten::_softmax' in train_ops
+    with torch.no_grad():
+        eval_ops = _aten_ops(lambda: attn(x))
+    assert 'aten::_scaled_dot_product_flash_attention_for_cpu' in eval_ops
+    # a fixed bias (no gradient) keeps the fused kernel in training too
+    shared = BEiTAttention(C, HEADS)
+    ops = _aten_ops(
+        lambda: shared(x.requires_grad_(), torch.randn(HEADS, N, N)).sum()
+        .backward())
+    assert 'aten::_scaled_dot_product_flash_attention_for_cpu' in ops

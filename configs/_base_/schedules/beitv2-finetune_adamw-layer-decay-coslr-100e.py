@@ -12,7 +12,10 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
         type='AdamW', lr=5e-4, weight_decay=0.05, betas=(0.9, 0.999),
-        eps=1e-8),
+        eps=1e-8,
+        # the official update rule in one kernel (`fused=False`: the loop;
+        # docs/benchmark.md)
+        fused=True),
     # scale = layer_decay^(L+1-layer_id), ids from
     # BEiTv2ViT.get_layer_depth (docs/official.md §3.3)
     constructor='LearningRateDecayOptimWrapperConstructor',
