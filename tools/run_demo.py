@@ -71,6 +71,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--no-mae', action='store_true',
         help='skip the MAE baseline (stages mae, probe_mae) of the demo '
         'and cifar presets')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='mixed precision in the training stages (tools/train.py '
+        '--amp: bf16 autocast on a CPU with AMX / AVX512-BF16, else fp32); '
+        'see docs/demo.md for what it changes in the table')
     add_stage_args(parser, STAGES)
     return parser.parse_args(argv)
 

@@ -194,6 +194,8 @@ class Pipeline:
         cmd = ['tools/train.py', cfg, '--work-dir', sdir]
         if self.resumes(stage, sdir, done):
             cmd.append('--resume')
+        if getattr(self.args, 'amp', False):
+            cmd.append('--amp')
         cmd += ['--cfg-options', *opts]
         return dict(cmd=cmd, done=done, dir=sdir)
 

@@ -86,6 +86,16 @@ def test_plan_points_every_stage_at_the_previous_output(
     assert timings['probe_random'] == 1.0
 
 
+def test_amp_reaches_the_training_stages_only(tmp_path, fake_run):
+    _pipeline(tmp_path, '--amp').run()
+    with_amp = sorted(s for s, cmd in fake_run if '--amp' in cmd)
+    assert with_amp == ['mae', 'pretrain', 'vqkd']
+    # tools/train.py's flag, before --cfg-options takes the rest
+    for stage, cmd in fake_run:
+        if stage in with_amp:
+            assert cmd.index('--amp') < cmd.index('--cfg-options')
+
+
 def test_config_replaces_a_stage_config(tmp_path, fake_run):
     abl = 'configs/demo/ablations/vqkd_demo_teacher-b15-256px.py'
     mae = 'configs/demo/ablations/mae_demo_2x.py'

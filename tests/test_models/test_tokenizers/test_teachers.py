@@ -81,6 +81,35 @@ def test_clip_teacher_tiny_config():
     torch.testing.assert_close(out, tokens @ v.proj)
 
 
+def test_clip_teacher_blocks_run_sequence_first():
+    """The blocks take contiguous (L, B, C) tokens, so no projection
+    under autocast broadcasts its weight (an aten::bmm, and a weight-sized
+    copy per block); the features equal the batch-first layout's."""
+    pytest.importorskip('open_clip')
+    from torch.profiler import ProfilerActivity, profile
+    cfg = dict(
+        embed_dim=16,
+        vision_cfg=dict(
+            image_size=32, layers=2, width=64, head_width=32, patch_size=8),
+        text_cfg=dict(
+            context_length=8, vocab_size=100, width=32, heads=2, layers=1))
+    torch.manual_seed(0)
+    teacher = CLIPTeacher(model_cfg=cfg)
+    tr = teacher.visual.transformer
+    assert tr.batch_first is False
+    assert all(b.attn.batch_first is False for b in tr.resblocks)
+    x = torch.rand(2, 3, 32, 32)
+    with profile(activities=[ProfilerActivity.CPU]) as prof, \
+            torch.autocast('cpu', dtype=torch.bfloat16):
+        teacher(x, (4, 4))
+    assert 'aten::bmm' not in {e.key for e in prof.key_averages()}
+    seq_first = teacher(x, (4, 4))
+    tr.batch_first = True
+    for b in tr.resblocks:
+        b.attn.batch_first = True
+    torch.testing.assert_close(teacher(x, (4, 4)), seq_first)
+
+
 def test_timm_vit_teacher():
     pytest.importorskip('timm')
     teacher = TimmViTTeacher(

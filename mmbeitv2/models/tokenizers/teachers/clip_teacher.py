@@ -34,6 +34,30 @@ def open_clip_preprocess(model_name: str, tag: Optional[str]) -> dict:
     return merge_preprocess_dict(asdict(PreprocessCfg()), overlay)
 
 
+def _sequence_first_blocks(visual: nn.Module) -> None:
+    """Run open_clip's native ViT blocks on (L, B, C) tokens.
+
+    The same math in another memory layout (open_clip's own
+    ``batch_first=False``). Why: under autocast ``nn.MultiheadAttention``
+    leaves its fused fast path, transposes a batch-first input to a
+    non-contiguous (L, B, C) view and projects it with ``F.linear``; for
+    such a view PyTorch's matmul broadcasts the weight instead of flattening
+    the input, copying a (L, C, 3C) tensor per block and step (197 x 768 x
+    2304 values at ViT-B/16): 9.2 s against 0.32 s for a bf16 teacher
+    forward of 4 images on one core. ``batch_first=False`` makes one
+    contiguous (L, B, C) copy of the tokens before the blocks instead.
+    """
+    tr = getattr(visual, 'transformer', None)
+    if tr is None or not getattr(tr, 'batch_first', False):
+        return
+    attns = [getattr(block, 'attn', None) for block in tr.resblocks]
+    if not all(isinstance(a, nn.MultiheadAttention) for a in attns):
+        return  # custom blocks: their attention has no such path
+    tr.batch_first = False
+    for attn in attns:
+        attn.batch_first = False
+
+
 @MODELS.register_module()
 class CLIPTeacher(BaseTeacher):
     """Any open_clip image tower: the paper's VQ-KD target and its
@@ -111,6 +135,7 @@ class CLIPTeacher(BaseTeacher):
         self.projection = projection
         # Only the image tower; the text tower is dropped.
         self.visual = visual.float()
+        _sequence_first_blocks(self.visual)
         self.out_channels = self._check_projection()
         self.freeze()
 
@@ -203,7 +228,10 @@ class CLIPTeacher(BaseTeacher):
             return tokens_to_map(x, grid)
         x = v._embeds(x)  # (B, 1+N, C)
         x = v.transformer(x)
-        x = v.ln_post(x)[:, 1:]  # (B, N, C)
+        # LayerNorm is per token: dropping [CLS] first leaves a contiguous
+        # output, which the projection multiplies as one (B*N, C) matrix
+        # (a strided slice would broadcast ``proj`` per image instead)
+        x = v.ln_post(x[:, 1:])  # (B, N, C)
         if self.projection == 'proj':
             x = x @ v.proj  # (B, N, D): 512 for B/16, 768 for L/14
         return tokens_to_map(x, grid)
