@@ -23,10 +23,11 @@ def _fused_kernel_applies(q: torch.Tensor,
     PyTorch's CPU flash kernel takes a float mask but gives it no gradient;
     when the bias is learned (the relative position tables, in training)
     SDPA falls back to its generic math, which adds a NaN-safe softmax
-    (``where``/``all``/``isneginf`` over every (B, h, Q, L) score) to the
-    same matmuls: measured ~7% slower than the plain math below on a ViT-B
-    bf16 step. CUDA's memory-efficient kernel does give the mask a
-    gradient, so there SDPA is always used.
+    (``where``/``all``/``isneginf`` over every (B, h, Q, L) score, and
+    their backward) to the same matmuls. On a ViT-B/16 batch-8 bf16
+    pretraining step (2 cores) the plain math took the forward from 0.93 to
+    0.72 s and the backward from 0.88 to 0.78 s. CUDA's memory-efficient
+    kernel does give the mask a gradient, so there SDPA is always used.
     """
     return (q.device.type != 'cpu' or bias is None
             or not (bias.requires_grad and torch.is_grad_enabled()))
