@@ -87,13 +87,17 @@ def test_plan_points_every_stage_at_the_previous_output(
 
 
 def test_amp_reaches_the_training_stages_only(tmp_path, fake_run):
-    _pipeline(tmp_path, '--amp').run()
+    _pipeline(tmp_path).run()  # --amp is the default
     with_amp = sorted(s for s, cmd in fake_run if '--amp' in cmd)
     assert with_amp == ['mae', 'pretrain', 'vqkd']
     # tools/train.py's flag, before --cfg-options takes the rest
     for stage, cmd in fake_run:
         if stage in with_amp:
             assert cmd.index('--amp') < cmd.index('--cfg-options')
+    fake_run.clear()
+    _pipeline(tmp_path, '--no-amp', '--force').run()
+    assert len(fake_run) == 8
+    assert not any('--amp' in cmd for _, cmd in fake_run)
 
 
 def test_config_replaces_a_stage_config(tmp_path, fake_run):
