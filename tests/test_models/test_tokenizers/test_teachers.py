@@ -58,15 +58,19 @@ def test_efficientnet_lite0_fused_equals_package_modules():
     assert (a - b).abs().max() <= 1e-5 * scale
 
 
-def test_clip_teacher_tiny_config():
-    pytest.importorskip('open_clip')
-    cfg = dict(
+def _tiny_clip_cfg(layers: int, patch_size: int) -> dict:
+    """An open_clip ``CLIP`` config: a 64-wide image tower at 32 px."""
+    return dict(
         embed_dim=16,
-        vision_cfg=dict(
-            image_size=32, layers=1, width=64, head_width=32, patch_size=16),
+        vision_cfg=dict(image_size=32, layers=layers, width=64,
+                        head_width=32, patch_size=patch_size),
         text_cfg=dict(
             context_length=8, vocab_size=100, width=32, heads=2, layers=1))
-    teacher = CLIPTeacher(model_cfg=cfg)
+
+
+def test_clip_teacher_tiny_config():
+    pytest.importorskip('open_clip')
+    teacher = CLIPTeacher(model_cfg=_tiny_clip_cfg(layers=1, patch_size=16))
     _check_frozen(teacher)
     x = torch.rand(2, 3, 32, 32)
     out = teacher(x, (2, 2))
@@ -87,14 +91,8 @@ def test_clip_teacher_blocks_run_sequence_first():
     copy per block); the features equal the batch-first layout's."""
     pytest.importorskip('open_clip')
     from torch.profiler import ProfilerActivity, profile
-    cfg = dict(
-        embed_dim=16,
-        vision_cfg=dict(
-            image_size=32, layers=2, width=64, head_width=32, patch_size=8),
-        text_cfg=dict(
-            context_length=8, vocab_size=100, width=32, heads=2, layers=1))
     torch.manual_seed(0)
-    teacher = CLIPTeacher(model_cfg=cfg)
+    teacher = CLIPTeacher(model_cfg=_tiny_clip_cfg(layers=2, patch_size=8))
     tr = teacher.visual.transformer
     assert tr.batch_first is False
     assert all(b.attn.batch_first is False for b in tr.resblocks)
