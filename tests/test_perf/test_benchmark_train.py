@@ -114,3 +114,27 @@ def test_finetune_and_vqkd_stages(monkeypatch):
     assert list(res['sides']) == ['mmbeitv2'] and 'ratio' not in res
     assert res['sides']['mmbeitv2']['flops_per_step'] > 0
     _check_side(res['sides']['mmbeitv2'], OURS)
+
+
+def test_each_side_gets_its_configs_adamw():
+    """Ours: the schedule's fused AdamW (each stage); mmpretrain: torch's
+    default; --plain-adamw-ours / --fused-adamw switch them."""
+    tool = _tool()
+    for stage in tool.SCHEDULES:
+        assert tool.config_fused_adamw(stage) is True
+
+    def fused(side_name, *flags):
+        old = sys.argv
+        sys.argv = ['benchmark_train.py', *flags]
+        try:
+            args = tool.parse_args()
+        finally:
+            sys.argv = old
+        side = tool.Side(side_name, torch.nn.Linear(2, 2), None, lr=1e-3)
+        return tool.Trainer(side, args, torch.device('cpu'),
+                            'pretrain').optimizer.defaults['fused']
+
+    assert fused('mmbeitv2') is True
+    assert not fused('mmpretrain')
+    assert not fused('mmbeitv2', '--plain-adamw-ours')
+    assert fused('mmpretrain', '--fused-adamw') is True
