@@ -17,7 +17,7 @@ def gather_tokens(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 def _fused_kernel_applies(q: torch.Tensor,
-                           bias: Optional[torch.Tensor]) -> bool:
+                          bias: Optional[torch.Tensor]) -> bool:
     """Whether :func:`F.scaled_dot_product_attention` runs a fused kernel.
 
     PyTorch's CPU flash kernel takes a float mask but gives it no gradient;
@@ -42,9 +42,11 @@ class BEiTAttention(nn.Module):
 
     Two numerically equivalent paths: ``use_sdpa=True`` (default) calls
     :func:`torch.nn.functional.scaled_dot_product_attention` with the
-    relative position bias as an additive float mask (the fused kernel);
-    ``use_sdpa=False`` spells out ``softmax(q k^T / sqrt(d) + bias) v``
-    exactly as unilm does. A test checks they agree.
+    relative position bias as an additive float mask (the fused kernel),
+    except on CPU when that bias needs a gradient, where no fused kernel
+    exists (:func:`_fused_kernel_applies`); ``use_sdpa=False`` always
+    spells out ``softmax(q k^T / sqrt(d) + bias) v`` exactly as unilm does.
+    A test checks they agree.
 
     Shapes: B images, L tokens each ([CLS] + N patches, or N without
     [CLS]), Q query tokens picked by ``query_index`` (Q = 1 + M in MIM:
