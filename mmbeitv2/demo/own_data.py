@@ -174,11 +174,7 @@ class OwnDataPipeline(Pipeline):
             return dict(cmd=cmd, done=osp.join(sdir, 'probe.json'),
                         dir=sdir, config=config)
         done = self.ckpt(stage)
-        extra = ['--work-dir', sdir]
-        if self.resumes(stage, sdir, done):
-            extra.append('--resume')
-        if self.args.amp:
-            extra.append('--amp')
+        extra = ['--work-dir', sdir, *self.train_flags(stage, sdir, done)]
         plan = dict(done=done, dir=sdir, config=config)
         if self.args.gpus > 1:  # torchrun, one process per GPU
             plan.update(launcher='bash', cmd=[

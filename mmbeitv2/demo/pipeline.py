@@ -191,13 +191,16 @@ class Pipeline:
             opts.append(f'model.head.num_classes={len(self.classes)}')
         opts += user
         done = self.final_checkpoint(cfg, sdir, opts)
-        cmd = ['tools/train.py', cfg, '--work-dir', sdir]
-        if self.resumes(stage, sdir, done):
-            cmd.append('--resume')
-        if getattr(self.args, 'amp', False):
-            cmd.append('--amp')
-        cmd += ['--cfg-options', *opts]
+        cmd = ['tools/train.py', cfg, '--work-dir', sdir,
+               *self.train_flags(stage, sdir, done), '--cfg-options', *opts]
         return dict(cmd=cmd, done=done, dir=sdir)
+
+    def train_flags(self, stage: str, stage_dir: str,
+                    done: str) -> List[str]:
+        """``tools/train.py`` flags of a training stage: ``--resume``
+        (:meth:`resumes`) and ``--amp`` (the tool's ``--amp``)."""
+        flags = ['--resume'] if self.resumes(stage, stage_dir, done) else []
+        return flags + (['--amp'] if self.args.amp else [])
 
     def resumes(self, stage: str, stage_dir: str, done: str) -> bool:
         """Whether a training stage resumes: an interrupted run (its work
